@@ -1,0 +1,130 @@
+"""The methods that read a trained network directly.
+
+Each function takes an :class:`~sknnimp._network.MLPNetwork` and the spread ``sigma``
+(``sigma'_i``, the standard deviation of input ``i`` in the network's input space) and
+returns ``(importances, signed)``: one non-negative score per raw input, and the signed
+score where the method defines one (NaN otherwise). ``W1`` is the first layer's weight
+matrix, of shape ``(n_inputs, n_hidden_1)``; ``W_L`` the last layer's.
+"""
+
+import numpy as np
+
+
+def weights_importance(net, sigma):
+    """First-layer weights scaled by the input spread.
+
+    ``I_i = sigma'_i * sum_j |W1_ij|``, the sum running over the first hidden layer.
+    There is no sign.
+    """
+    importances = sigma * np.abs(net.coefs[0]).sum(axis=1)
+    return importances, importances.copy()
+
+
+def _reaches_output(net):
+    """Mask of first-layer hidden units joined to some output by non-zero weights."""
+    reach = np.ones(net.n_outputs)
+    for w in net.coefs[:0:-1]:
+        reach = np.abs(w) @ reach
+    return reach > 0
+
+
+def garson_importance(net, sigma):
+    """Garson's (1991) relative importance on the spread-scaled first-layer weights.
+
+    With ``w_ij = sigma'_i * W1_ij`` and ``j`` running over the first-layer hidden units
+    that reach an output through non-zero weights and receive some non-zero weight,
+    ``Q_ij = |w_ij| / sum_k |w_kj|`` and ``I_i = sum_j Q_ij / sum_i sum_j Q_ij``,
+    so the importances sum to 1 (all zero if no unit qualifies). There is no sign.
+    """
+    w = np.abs(sigma[:, None] * net.coefs[0])
+    column_sums = w.sum(axis=0)
+    units = _reaches_output(net) & (column_sums > 0)
+    q = w[:, units] / column_sums[units]
+    total = q.sum()
+    importances = q.sum(axis=1) / total if total > 0 else np.zeros(len(sigma))
+    return importances, importances.copy()
+
+
+def olden_importance(net, sigma):
+    """Olden & Jackson's (2002) connection weights.
+
+    ``O_i = sigma'_i * (W1 W2 ... W_L)_i`` per output (signed) and
+    ``I_i = mean over outputs of |O_i|``. The signed score is ``O_i`` for a network
+    with a single output, NaN otherwise.
+    """
+    product = net.coefs[0]
+    for w in net.coefs[1:]:
+        product = product @ w
+    signed_per_output = sigma[:, None] * product
+    importances = np.abs(signed_per_output).mean(axis=1)
+    return importances, _single_output(signed_per_output)
+
+
+def gradient_importance(net, sigma, X, sample_weight=None):
+    """Mean absolute input gradient, scaled by the input spread.
+
+    ``I_i = sigma'_i * < |d o / d x'_i| >``, the mean over the rows of ``X`` (weighted
+    by ``sample_weight``) of the absolute derivative of the network's output ``o``: the
+    predicted value (regression), the positive-class probability (binary), each label's
+    or class's probability; with several outputs the mean over outputs is taken. The
+    derivative is computed by back-propagation, batch by batch. The signed score is
+    ``sigma'_i * < d o / d x'_i >`` for a single output, NaN otherwise.
+    """
+    n = X.shape[0]
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    w = w / w.sum()
+    abs_mean = np.zeros((net.n_outputs, net.n_features))
+    signed_mean = np.zeros((net.n_outputs, net.n_features))
+    for rows, jac in net.gradients(X):
+        abs_mean += np.einsum("r,rki->ki", w[rows], np.abs(jac))
+        signed_mean += np.einsum("r,rki->ki", w[rows], jac)
+    importances = sigma * abs_mean.mean(axis=0)
+    return importances, _single_output((sigma * signed_mean).T)
+
+
+def probe_importance(net, sigma):
+    """The one-hot probe: a heuristic, not a measure with a known meaning.
+
+    All biases are set to zero and the unit vector ``e_i`` (1 on input ``i`` of the
+    network's input space, 0 elsewhere) is fed through the network without its output
+    activation; ``I_i = mean over outputs of |f(e_i) - f(0)|``. An input that is
+    constant in the data (``sigma'_i = 0``) cannot matter and gets 0. The signed score
+    is ``f(e_i) - f(0)`` for a single output, NaN otherwise.
+    """
+    p = net.n_features
+    batch = net.batch_size()
+    zero = net.forward_network_space(
+        np.zeros((1, p)), biases=False, output_activation=False
+    )
+    diffs = np.empty((p, net.n_outputs))
+    for start in range(0, p, batch):
+        stop = min(start + batch, p)
+        probes = np.eye(stop - start, p, k=start)
+        diffs[start:stop] = (
+            net.forward_network_space(probes, biases=False, output_activation=False)
+            - zero
+        )
+    diffs[sigma == 0] = 0.0
+    return np.abs(diffs).mean(axis=1), _single_output(diffs)
+
+
+def _single_output(per_output):
+    """The signed score of shape (p,) from (p, K): column 0 if K == 1, else NaN."""
+    if per_output.shape[1] == 1:
+        return per_output[:, 0].copy()
+    return np.full(per_output.shape[0], np.nan)
+
+
+#: The network-reading methods; ``gradient`` also needs the data.
+NETWORK_METHODS = {
+    "weights": weights_importance,
+    "garson": garson_importance,
+    "olden": olden_importance,
+    "gradient": gradient_importance,
+    "probe": probe_importance,
+}
+
+#: Methods that work for any estimator with ``fit`` and ``predict``.
+AGNOSTIC_METHODS = ("permutation", "ablation")
+
+METHODS = (*NETWORK_METHODS, *AGNOSTIC_METHODS)

@@ -1,0 +1,377 @@
+"""``NNImportanceSelector``: keep the inputs of a neural network that matter."""
+
+from copy import deepcopy
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.feature_selection import SelectorMixin
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._tags import get_tags
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    check_scalar,
+    has_fit_parameter,
+    validate_data,
+)
+
+from ._importance import check_method_applies, nn_importance
+from ._methods import METHODS
+
+#: Defaults of the MLP built when ``estimator=None``.
+DEFAULT_MLP_PARAMS = {"hidden_layer_sizes": (100,), "max_iter": 1000}
+
+
+def _default_estimator(y, sparse_input, random_state):
+    """``StandardScaler`` + an MLP chosen from the type of ``y``.
+
+    Labels (strings, booleans, integers) and 0/1 indicator matrices make a classifier;
+    a float target with more than two distinct values is a regression target even when
+    its values happen to be whole numbers.
+    """
+    kind = type_of_target(y)
+    is_float = np.asarray(y).dtype.kind == "f"
+    if kind in ("binary", "multilabel-indicator") or (
+        kind == "multiclass" and not is_float
+    ):
+        mlp = MLPClassifier(random_state=random_state, **DEFAULT_MLP_PARAMS)
+    else:
+        mlp = MLPRegressor(random_state=random_state, **DEFAULT_MLP_PARAMS)
+    # Sparse data cannot be centred without densifying it; scale only.
+    return make_pipeline(StandardScaler(with_mean=not sparse_input), mlp)
+
+
+def _threshold_value(threshold, importances):
+    """Interpret ``threshold`` as ``SelectFromModel`` does."""
+    if threshold is None:
+        threshold = "mean"
+    if not isinstance(threshold, str):
+        return float(threshold)
+    scale, reference = 1.0, threshold.strip()
+    if "*" in reference:
+        factor, reference = reference.split("*")
+        scale, reference = float(factor.strip()), reference.strip()
+    if reference == "mean":
+        return scale * float(np.mean(importances))
+    if reference == "median":
+        return scale * float(np.median(importances))
+    raise ValueError(
+        "threshold must be a float, 'mean', 'median' or 'k*mean'/'k*median'; "
+        f"got {threshold!r}."
+    )
+
+
+def _fit_with_weights(estimator, X, y, sample_weight, fit_params):
+    """Fit ``estimator``, handing ``sample_weight`` to every step that accepts it."""
+    fit_params = dict(fit_params)
+    if sample_weight is not None:
+        if isinstance(estimator, Pipeline):
+            for name, step in estimator.steps:
+                if step not in (None, "passthrough") and has_fit_parameter(
+                    step, "sample_weight"
+                ):
+                    fit_params[f"{name}__sample_weight"] = sample_weight
+        else:
+            fit_params["sample_weight"] = sample_weight
+    return estimator.fit(X, y, **fit_params)
+
+
+class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
+    """Select the inputs of a neural network by their importance.
+
+    The selector fits (a clone of) the network, measures the importance of every input
+    with the chosen ``method``, and keeps the inputs whose importance reaches
+    ``threshold`` (and at most ``max_features`` of them), like
+    :class:`~sklearn.feature_selection.SelectFromModel`.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        An ``MLPRegressor``/``MLPClassifier``, or a ``Pipeline`` of per-feature affine
+        scalers (``StandardScaler``, ``MinMaxScaler``, ``MaxAbsScaler``,
+        ``RobustScaler``) ending in one. ``None`` builds
+        ``make_pipeline(StandardScaler(), MLP)`` with an ``MLPClassifier`` for
+        class labels and an ``MLPRegressor`` for float targets with more than two
+        distinct values (hidden layer of 100 units, ``max_iter=1000``), seeded from
+        ``random_state``. ``permutation`` and
+        ``ablation`` accept any estimator. It is never modified: a clone is fitted.
+    method : {"weights", "garson", "olden", "gradient", "probe", "permutation", \
+"ablation"}, default="gradient"
+        The importance definition:
+
+        - ``"weights"``: ``sigma'_i * sum_j |W1_ij|``;
+        - ``"garson"``: Garson's relative importance of the spread-scaled first-layer
+          weights (sums to 1);
+        - ``"olden"``: Olden's connection weights ``sigma'_i (W1 ... W_L)_i``;
+        - ``"gradient"``: ``sigma'_i`` times the mean absolute derivative of the
+          network's output with respect to input ``i``;
+        - ``"probe"``: the one-hot probe through the bias-free network (a heuristic);
+        - ``"permutation"``: drop in score when the column is shuffled;
+        - ``"ablation"``: drop in score when the column is filled or dropped and the
+          model retrained.
+
+        ``sigma'_i`` is the standard deviation of input ``i`` as the network sees it.
+    fill : {"mean", "median", "zero", "drop"} or float, default="mean"
+        Ablation only: the value replacing the ablated column, or ``"drop"``.
+    retrain : {"warm", "cold", "none", "auto"}, default="auto"
+        Ablation only: continue training the fitted network (``"warm"``), train a fresh
+        clone (``"cold"``) or do not retrain (``"none"``); ``"auto"`` is warm for a
+        network and cold otherwise.
+    scoring : str, callable or None, default=None
+        Permutation and ablation: the score whose drop is the importance. ``None``
+        uses the estimator's ``score``.
+    n_repeats : int, default=5
+        Permutation: shuffles per feature; ablation: retrain seeds per feature.
+    cv : int, cross-validation generator, iterable or None, default=None
+        ``None`` measures importance on the data passed to ``fit``; otherwise
+        importance is measured on held-out folds, each with the model fitted on the
+        remaining folds, and every fold's result is a draw.
+    threshold : str or float, default=None
+        Features whose importance is greater than or equal to it are kept: a float,
+        ``"mean"``, ``"median"`` or a scaled reference such as ``"1.25*mean"``.
+        ``None`` means ``"mean"``; to select on ``max_features`` alone, use
+        ``-np.inf``.
+    max_features : int or callable, default=None
+        Keep at most this many features (the most important; ties go to the lower
+        index). A callable receives ``X`` and returns the number.
+    prefit : bool, default=False
+        ``estimator`` is already fitted: measure importance without refitting it.
+    n_jobs : int, default=None
+        Parallel jobs for permutation and retraining. ``None`` means 1 unless in a
+        :obj:`joblib.parallel_backend` context.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the default network, shuffles and retraining.
+    verbose : int, default=0
+        Progress messages for long work.
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted clone (or, with ``prefit=True``, a copy) of ``estimator``.
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        Mean importance of every input over the draws.
+    importances_ : ndarray of shape (n_features_in_, n_draws)
+        Every raw draw; one column for the deterministic methods.
+    importances_std_ : ndarray of shape (n_features_in_,)
+        Standard deviation of the draws.
+    signed_importances_ : ndarray of shape (n_features_in_,)
+        ``olden``, ``gradient`` and ``probe``: the signed score for a single-output
+        network, NaN with several outputs; other methods: the importance itself.
+    threshold_ : float
+        The threshold value used for selection.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit``, for string column names only.
+
+    See Also
+    --------
+    nn_importance : The function form, for a fitted model.
+    sklearn.feature_selection.SelectFromModel : Selection from any model's importances.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_friedman1
+    >>> from sknnimp import NNImportanceSelector
+    >>> X, y = make_friedman1(n_samples=300, random_state=0)
+    >>> selector = NNImportanceSelector(threshold=-np.inf, max_features=5,
+    ...                                 random_state=0).fit(X, y)
+    >>> selector.get_support(indices=True)
+    array([0, 1, 2, 3, 4])
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit"]), None],
+        "method": [StrOptions(set(METHODS))],
+        "fill": [StrOptions({"mean", "median", "zero", "drop"}), Real],
+        "retrain": [StrOptions({"warm", "cold", "none", "auto"})],
+        "scoring": [str, callable, None],
+        "n_repeats": [Interval(Integral, 1, None, closed="left")],
+        "cv": ["cv_object", None],
+        "threshold": [Real, str, None],
+        "max_features": [Interval(Integral, 0, None, closed="left"), callable, None],
+        "prefit": ["boolean"],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        method="gradient",
+        fill="mean",
+        retrain="auto",
+        scoring=None,
+        n_repeats=5,
+        cv=None,
+        threshold=None,
+        max_features=None,
+        prefit=False,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.method = method
+        self.fill = fill
+        self.retrain = retrain
+        self.scoring = scoring
+        self.n_repeats = n_repeats
+        self.cv = cv
+        self.threshold = threshold
+        self.max_features = max_features
+        self.prefit = prefit
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _needs_y(self):
+        return (
+            not self.prefit
+            or self.method in ("permutation", "ablation")
+            or (self.cv is not None)
+        )
+
+    def _clear_fitted_state(self):
+        for name in [
+            k for k in vars(self) if k.endswith("_") and not k.startswith("__")
+        ]:
+            delattr(self, name)
+
+    @_fit_context(
+        # the wrapped estimator is validated when it is fitted
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y=None, sample_weight=None, **fit_params):
+        """Fit the network and measure the importance of every input.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+            Targets. May be omitted with ``prefit=True`` and a method that needs no
+            score.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to every step of the estimator whose ``fit`` accepts it, and used to
+            weight means and spreads of the importance.
+        **fit_params : dict
+            Other parameters for the estimator's ``fit`` (ignored with ``prefit``).
+
+        Returns
+        -------
+        self : object
+            The fitted selector.
+        """
+        self._clear_fitted_state()
+        if self.estimator is not None:
+            check_method_applies(self.estimator, self.method)
+        if self._needs_y() or y is not None:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=("csr", "csc"),
+                dtype=(np.float64, np.float32),
+                multi_output=True,
+            )
+        else:
+            X = validate_data(
+                self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32)
+            )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        max_features = self._check_max_features(X)
+
+        if self.prefit:
+            try:
+                check_is_fitted(self.estimator)
+            except NotFittedError as exc:
+                raise NotFittedError(
+                    "When `prefit=True`, `estimator` is expected to be a fitted "
+                    "estimator."
+                ) from exc
+            estimator = deepcopy(self.estimator)
+        else:
+            if self.estimator is None:
+                seed = self.random_state
+                if isinstance(seed, np.random.RandomState):
+                    seed = check_random_state(seed).randint(np.iinfo(np.int32).max)
+                estimator = _default_estimator(y, sparse.issparse(X), seed)
+            else:
+                estimator = clone(self.estimator)
+            _fit_with_weights(estimator, X, y, sample_weight, fit_params)
+
+        result = nn_importance(
+            estimator,
+            X,
+            y,
+            method=self.method,
+            fill=self.fill,
+            retrain=self.retrain,
+            scoring=self.scoring,
+            n_repeats=self.n_repeats,
+            cv=self.cv,
+            sample_weight=sample_weight,
+            n_jobs=self.n_jobs,
+            random_state=self.random_state,
+            verbose=self.verbose,
+        )
+
+        self.estimator_ = estimator
+        self.max_features_ = max_features
+        self.importances_ = result.importances
+        self.importances_std_ = result.importances_std
+        self.signed_importances_ = result.signed_importances
+        if "baseline_score" in result:
+            self.baseline_score_ = result.baseline_score
+        self.feature_importances_ = result.importances_mean
+        return self
+
+    def _check_max_features(self, X):
+        if self.max_features is None:
+            return None
+        max_features = (
+            self.max_features(X) if callable(self.max_features) else self.max_features
+        )
+        check_scalar(max_features, "max_features", Integral, min_val=0)
+        return max_features
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "feature_importances_")
+
+    @property
+    def threshold_(self):
+        """The importance a feature must reach to be kept."""
+        check_is_fitted(self)
+        return _threshold_value(self.threshold, self.feature_importances_)
+
+    def _get_support_mask(self):
+        check_is_fitted(self)
+        scores = self.feature_importances_
+        mask = np.ones(len(scores), dtype=bool)
+        if self.max_features_ is not None:
+            mask[:] = False
+            mask[np.argsort(-scores, kind="mergesort")[: self.max_features_]] = True
+        mask[scores < self.threshold_] = False
+        return mask
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        if self.estimator is not None:
+            tags.input_tags.sparse = get_tags(self.estimator).input_tags.sparse
+        else:
+            tags.input_tags.sparse = True
+        return tags
