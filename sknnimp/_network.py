@@ -283,10 +283,21 @@ def column_std(X, sample_weight=None):
     w = np.asarray(sample_weight, dtype=float)
     w = w / w.sum()
     if sparse.issparse(X):
-        X = sparse.csc_array(X, dtype=float)
+        X = sparse.csc_array(X, dtype=float, copy=True)
+        X.sum_duplicates()
+        n_rows, n_cols = X.shape
         mean = np.asarray(X.T @ w).ravel()
-        mean_sq = np.asarray(X.multiply(X).T @ w).ravel()
-        var = np.maximum(mean_sq - mean**2, 0.0)
+        # Two passes, as for dense X (E[x^2] - E[x]^2 cancels when |mean| >> std):
+        # stored entries contribute w (x - mean)^2, implicit zeros w mean^2.
+        nnz = np.diff(X.indptr)
+        col = np.repeat(np.arange(n_cols), nnz)
+        w_stored = w[X.indices]
+        var = np.bincount(
+            col, weights=w_stored * (X.data - mean[col]) ** 2, minlength=n_cols
+        )
+        w_zeros = 1.0 - np.bincount(col, weights=w_stored, minlength=n_cols)
+        w_zeros[nnz == n_rows] = 0.0
+        var += np.maximum(w_zeros, 0.0) * mean**2
         constant = X.max(axis=0).toarray().ravel() == X.min(axis=0).toarray().ravel()
     else:
         X = np.asarray(X, dtype=float)
