@@ -11,7 +11,6 @@ from sklearn.feature_selection import SelectorMixin
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils._tags import get_tags
 from sklearn.utils.multiclass import type_of_target
@@ -67,6 +66,20 @@ def _threshold_value(threshold, importances):
         "threshold must be a float, 'mean', 'median' or 'k*mean'/'k*median'; "
         f"got {threshold!r}."
     )
+
+
+def _seeded_clone(estimator, seed):
+    """Clone ``estimator``; with a ``seed``, seed its unseeded ``random_state``s."""
+    estimator = clone(estimator)
+    if seed is not None:
+        unseeded = {
+            name: seed
+            for name, value in estimator.get_params().items()
+            if (name == "random_state" or name.endswith("__random_state"))
+            and value is None
+        }
+        estimator.set_params(**unseeded)
+    return estimator
 
 
 def _fit_with_weights(estimator, X, y, sample_weight, fit_params):
@@ -148,7 +161,9 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         Parallel jobs for permutation and retraining. ``None`` means 1 unless in a
         :obj:`joblib.parallel_backend` context.
     random_state : int, RandomState instance or None, default=None
-        Seeds the default network, shuffles and retraining.
+        Seeds the default network, shuffles and retraining. When set, it also seeds
+        every ``random_state`` of the (cloned) estimator that is ``None``, so that the
+        whole fit is reproducible; an estimator's own seed is kept.
     verbose : int, default=0
         Progress messages for long work.
 
@@ -304,13 +319,13 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
                 ) from exc
             estimator = deepcopy(self.estimator)
         else:
+            seed = self.random_state
+            if isinstance(seed, np.random.RandomState):
+                seed = seed.randint(np.iinfo(np.int32).max)
             if self.estimator is None:
-                seed = self.random_state
-                if isinstance(seed, np.random.RandomState):
-                    seed = check_random_state(seed).randint(np.iinfo(np.int32).max)
                 estimator = _default_estimator(y, sparse.issparse(X), seed)
             else:
-                estimator = clone(self.estimator)
+                estimator = _seeded_clone(self.estimator, seed)
             _fit_with_weights(estimator, X, y, sample_weight, fit_params)
 
         result = nn_importance(

@@ -1,0 +1,33 @@
+"""scikit-learn's estimator checks, for every method and every kind of network."""
+
+import pytest
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sknnimp import NNImportanceSelector
+
+NETWORK_METHODS = ["weights", "garson", "olden", "gradient", "probe"]
+
+# Small, fast networks: the checks fit hundreds of them.
+_NETWORKS = {
+    "regressor": MLPRegressor(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=50),
+    "classifier": MLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=50),
+    "default": None,
+}
+
+
+def _selectors():
+    for method in NETWORK_METHODS:
+        for network in _NETWORKS.values():
+            yield NNImportanceSelector(network, method=method)
+
+
+def _expected_failed_checks(selector):
+    return {}
+
+
+@parametrize_with_checks(
+    list(_selectors()), expected_failed_checks=_expected_failed_checks
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
