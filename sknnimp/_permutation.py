@@ -1,0 +1,508 @@
+"""Permutation importance, with a fast path for multi-layer perceptrons.
+
+The draws are those of :func:`sklearn.inspection.permutation_importance`: the same
+seed, row subsample and shuffles, scored by the same scorer. For a fitted
+``MLPRegressor`` or ``MLPClassifier``, alone or behind per-feature affine scalers, the
+forward pass is not repeated from scratch: shuffling the columns of a group changes
+only their terms in the first layer's pre-activation ``z_1``, so ``z_1`` is computed
+once and shifted by ``(x_perm[g] - x[g]) @ W1f[g]`` for every shuffle.
+"""
+
+import numbers
+from functools import partial
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    is_classifier,
+)
+from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.metrics._scorer import _BaseScorer, _PassthroughScorer
+from sklearn.utils import Bunch, _safe_indexing, check_random_state
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Integral,
+    Interval,
+    RealNotInt,
+    StrOptions,
+    validate_params,
+)
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.random import sample_without_replacement
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+)
+
+from ._network import MLPNetwork, _pipeline_steps
+
+#: Values a batch's temporaries (rows x widest layer) may hold in the fast path, so
+#: that they stay in the processor's cache (512 KiB of float64).
+_CACHE_ELEMENTS = 2**16
+
+
+def _draw_permutations(seed, n_samples, max_samples, n_repeats):
+    """Row subsample and cumulative shuffles of scikit-learn's protocol.
+
+    scikit-learn seeds a ``RandomState`` with ``seed`` afresh for every column, draws
+    the row subsample (if ``max_samples < n_samples``), then shuffles an index array
+    in place once per repeat and re-indexes the already shuffled column with it. Every
+    column thus sees the same subsample and the same sequence of shuffles, and after
+    repeat ``r`` the column holds ``x[perm_r]`` with ``perm_r = perm_{r-1}[order_r]``.
+
+    Returns
+    -------
+    rows : ndarray of shape (max_samples,) or None
+        Subsampled rows, in the drawn order; ``None`` for all rows.
+    permutations : ndarray of shape (n_repeats, max_samples)
+        ``permutations[r]``: the rows (of the subsample) the shuffled column reads at
+        repeat ``r``.
+    """
+    rng = check_random_state(seed)
+    rows = None
+    if max_samples < n_samples:
+        rows = sample_without_replacement(n_samples, max_samples, random_state=rng)
+    order = np.arange(max_samples)
+    perm = np.arange(max_samples)
+    permutations = np.empty((n_repeats, max_samples), dtype=np.intp)
+    for r in range(n_repeats):
+        rng.shuffle(order)
+        perm = perm[order]
+        permutations[r] = perm
+    return rows, permutations
+
+
+def _score(scorer, estimator, X, y, sample_weight):
+    if sample_weight is None:
+        return scorer(estimator, X, y)
+    return scorer(estimator, X, y, sample_weight=sample_weight)
+
+
+# General route: any fitted estimator, scored on a shuffled copy of X.
+
+
+def _replace_sparse_columns(X, group, values):
+    """Copy of sparse ``X`` whose columns ``group`` hold the dense ``values``."""
+    keep = np.setdiff1d(np.arange(X.shape[1]), group)
+    make = sparse.csc_array if isinstance(X, sparse.sparray) else sparse.csc_matrix
+    stacked = sparse.hstack([X[:, keep], make(values)], format="csc")
+    return stacked[:, np.argsort(np.concatenate([keep, group]))].asformat(X.format)
+
+
+def _estimator_group_scores(
+    estimator, X, y, sample_weight, group, permutations, scorer
+):
+    """Scores of ``estimator`` with the columns ``group`` of ``X`` shuffled jointly."""
+    x_group = _dense_columns(X, group)
+    is_sparse = sparse.issparse(X)
+    X_permuted = X if is_sparse else X.copy()  # X may be a read-only memory map
+    scores = []
+    for perm in permutations:
+        if is_sparse:
+            X_permuted = _replace_sparse_columns(X, group, x_group[perm])
+        else:
+            X_permuted[:, group] = x_group[perm]
+        scores.append(_score(scorer, estimator, X_permuted, y, sample_weight))
+    return np.array(scores)
+
+
+# Fast path: an MLP, scored from its outputs through a stand-in estimator.
+
+
+class _NetworkOutputs(BaseEstimator):
+    """A fitted MLP reduced to its network outputs on some rows.
+
+    The prediction methods ignore the values of ``X`` (they only check its number of
+    rows) and return what the MLP's methods return for the network output
+    ``outputs``, so that scikit-learn's scorers and ``score`` can be applied to outputs
+    computed elsewhere.
+    """
+
+    def __init__(self, outputs):
+        self.outputs = outputs
+
+    def _checked_outputs(self, X):
+        if X.shape[0] != self.outputs.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} rows, the outputs {self.outputs.shape[0]}."
+            )
+        return self.outputs
+
+
+class _RegressorOutputs(RegressorMixin, _NetworkOutputs):
+    """Stands in for an ``MLPRegressor``; ``score`` is R^2, as the regressor's."""
+
+    def predict(self, X):
+        outputs = self._checked_outputs(X)
+        return outputs.ravel() if outputs.shape[1] == 1 else outputs
+
+
+class _ClassifierOutputs(ClassifierMixin, _NetworkOutputs):
+    """Stands in for the fitted ``classifier``; ``score`` is accuracy, as its own.
+
+    ``classes_``, ``predict``, ``predict_proba`` and ``predict_log_proba`` are those of
+    ``classifier`` (an ``MLPClassifier``) for the network output ``outputs``.
+    """
+
+    def __init__(self, outputs, classifier):
+        self.outputs = outputs
+        self.classifier = classifier
+
+    @property
+    def classes_(self):
+        return self.classifier.classes_
+
+    def predict(self, X):
+        outputs = self._checked_outputs(X)
+        if outputs.shape[1] == 1:
+            outputs = outputs.ravel()
+        return self.classifier._label_binarizer.inverse_transform(outputs)
+
+    def predict_proba(self, X):
+        outputs = self._checked_outputs(X)
+        if outputs.shape[1] == 1:
+            positive = outputs.ravel()
+            return np.vstack([1 - positive, positive]).T
+        return outputs
+
+    def predict_log_proba(self, X):
+        return np.log(self.predict_proba(X))
+
+
+def _batch_rows(net):
+    """Rows per batch: bounded by ``net.batch_size()`` and by the cache budget."""
+    widest = max(max(w.shape) for w in net.coefs)
+    return max(1, min(net.batch_size(), _CACHE_ELEMENTS // widest))
+
+
+def _network_outputs(net, z1, shift_inputs=None, shift_coef=None):
+    """Network outputs from first pre-activations ``z1``, in row batches.
+
+    With ``shift_inputs`` (rows x group) and ``shift_coef`` (group x hidden), the
+    pre-activations are ``z1 + shift_inputs @ shift_coef``.
+    """
+    n = z1.shape[0]
+    batch_size = _batch_rows(net)
+    outputs = np.empty((n, net.n_outputs))
+    for start in range(0, n, batch_size):
+        rows = slice(start, min(start + batch_size, n))
+        if shift_inputs is None:
+            z = z1[rows]
+        elif shift_coef.shape[0] == 1:  # one column: an outer product
+            z = shift_inputs[rows] * shift_coef
+            z += z1[rows]
+        else:
+            z = shift_inputs[rows] @ shift_coef
+            z += z1[rows]
+        outputs[rows] = net.propagate(z)
+    return outputs
+
+
+def _network_group_scores(
+    net,
+    z1,
+    base_outputs,
+    x_group,
+    coef_group,
+    permutations,
+    y,
+    sample_weight,
+    stand_in,
+    scorer,
+):
+    """Scores of the network with the columns ``x_group`` shuffled jointly.
+
+    ``z1`` and ``base_outputs`` hold the first pre-activations and the outputs of the
+    (subsampled) rows, ``x_group`` the group's columns on those rows (dense) and
+    ``coef_group`` their rows of the first layer, scalers folded in.
+    ``stand_in(outputs)`` makes the estimator to score. Rows whose group values the
+    shuffle leaves unchanged keep their output; when they are many (discrete or sparse
+    columns) only the others are propagated.
+    """
+    placeholder = np.empty((z1.shape[0], 0))  # the stand-in reads no input values
+    scores = []
+    for perm in permutations:
+        shift = x_group[perm] - x_group
+        changed = np.flatnonzero(np.any(shift != 0, axis=1))
+        if 2 * changed.size > shift.shape[0]:
+            outputs = _network_outputs(net, z1, shift, coef_group)
+        else:
+            outputs = base_outputs.copy()
+            outputs[changed] = _network_outputs(
+                net, z1[changed], shift[changed], coef_group
+            )
+        scores.append(_score(scorer, stand_in(outputs), placeholder, y, sample_weight))
+    return np.array(scores)
+
+
+def _network_stand_in(estimator, scorer):
+    """Factory of stand-ins for the fast path, or ``None`` when it does not apply.
+
+    It applies to an MLP, alone or behind affine scalers, scored by one of
+    scikit-learn's scorers or by the estimator's own ``score`` (any other callable may
+    look at the estimator or at ``X`` in ways a stand-in cannot honour).
+    """
+    try:
+        _, mlp = _pipeline_steps(estimator)
+    except TypeError:
+        return None
+    if not isinstance(scorer, (_BaseScorer, _PassthroughScorer)):
+        return None
+    if is_classifier(mlp):
+        return partial(_ClassifierOutputs, classifier=mlp)
+    return _RegressorOutputs
+
+
+def _check_groups(groups, n_features):
+    """List of integer index arrays, one per group; one column each for ``None``."""
+    if groups is None:
+        return [np.array([i]) for i in range(n_features)]
+    checked = []
+    for group in groups:
+        group = np.asarray(group)
+        if (
+            group.ndim != 1
+            or group.size == 0
+            or not np.issubdtype(group.dtype, np.integer)
+        ):
+            raise ValueError(
+                "Each group must be a non-empty 1-D array of integer column indices; "
+                f"got {group!r}."
+            )
+        if group.min() < 0 or group.max() >= n_features:
+            raise ValueError(
+                f"Group {group.tolist()} has indices outside [0, {n_features})."
+            )
+        if np.unique(group).size != group.size:
+            raise ValueError(f"Group {group.tolist()} repeats a column.")
+        checked.append(group.astype(np.intp))
+    if not checked:
+        raise ValueError("groups must hold at least one group.")
+    return checked
+
+
+def _dense_columns(X, columns):
+    """``X[:, columns]`` as a dense array (``X`` dense or sparse)."""
+    if sparse.issparse(X):
+        return X[:, columns].toarray()
+    return X[:, columns]
+
+
+@validate_params(
+    {
+        "estimator": [HasMethods(["predict"])],
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like", None],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+        "n_repeats": [Interval(Integral, 1, None, closed="left")],
+        "sample_weight": ["array-like", None],
+        "max_samples": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="right"),
+        ],
+        "groups": ["array-like", None],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def permutation_importance(
+    estimator,
+    X,
+    y,
+    *,
+    scoring=None,
+    n_repeats=5,
+    sample_weight=None,
+    max_samples=1.0,
+    groups=None,
+    n_jobs=None,
+    random_state=None,
+):
+    """Drop in score when a column, or a group of columns, is shuffled.
+
+    For a group ``g`` of columns (one column by default) and each of ``n_repeats``
+    shuffles, the importance is
+
+        ``I_g = baseline score - score with the columns of g shuffled``,
+
+    the score being ``scoring`` evaluated on ``X``, ``y``. A group's columns are
+    shuffled jointly: one row permutation applied to all of them, which keeps their
+    relation to each other and breaks only their relation to the other columns and
+    to ``y``.
+
+    The draws equal those of :func:`sklearn.inspection.permutation_importance` for the
+    same estimator, data, ``scoring``, ``n_repeats``, ``random_state``,
+    ``sample_weight`` and ``max_samples`` (singleton groups), up to rounding. For an
+    ``MLPRegressor`` or ``MLPClassifier``, alone or in a ``Pipeline`` behind
+    per-feature affine scalers, scored by a scorer name, a scikit-learn scorer object
+    or the estimator's own ``score``, the network's first pre-activation is computed
+    once and only the shuffled columns' terms are updated, which is much faster; any
+    other estimator or scorer is scored on a shuffled copy of ``X``.
+
+    Parameters
+    ----------
+    estimator : object
+        A fitted estimator with ``predict``.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Data on which the importance is measured; a DataFrame is converted to an
+        array. Sparse ``X`` works with estimators that accept it.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs), or None
+        Targets.
+    scoring : str, callable or None, default=None
+        A scorer name or a scorer callable ``scorer(estimator, X, y)``; ``None``
+        means the estimator's ``score`` method.
+    n_repeats : int, default=5
+        Number of shuffles per group.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights used in scoring.
+    max_samples : int or float, default=1.0
+        Rows drawn without replacement from ``X`` for the shuffled scores: an int is a
+        number of rows, a float a fraction of them. The baseline score always uses
+        all rows, as in scikit-learn.
+    groups : list of array-like of int, default=None
+        Column indices of each group; ``None`` means one group per column.
+    n_jobs : int, default=None
+        Number of groups scored in parallel. ``None`` means 1 unless in a
+        :func:`joblib.parallel_config` context; ``-1`` means all processors.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffles. The results do not depend on ``n_jobs`` or on the joblib
+        backend.
+
+    Returns
+    -------
+    result : :class:`~sklearn.utils.Bunch`
+        importances_mean : ndarray of shape (n_groups,)
+            Mean of the draws over the repeats.
+        importances_std : ndarray of shape (n_groups,)
+            Standard deviation (ddof=0) of the draws over the repeats.
+        importances : ndarray of shape (n_groups, n_repeats)
+            The draws ``I_g``.
+        baseline_score : float
+            The score on the unshuffled data.
+
+    Notes
+    -----
+    The fast path computes in float64. For a network fitted on float32 data,
+    scikit-learn predicts in float32, and the draws then agree only to float32
+    precision.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.neural_network import MLPRegressor
+    >>> from sknnimp._permutation import permutation_importance
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> y = 2 * X[:, 0] + 0.1 * X[:, 1]
+    >>> model = MLPRegressor(hidden_layer_sizes=(10,), solver="lbfgs",
+    ...                      random_state=0).fit(X, y)
+    >>> result = permutation_importance(model, X, y, n_repeats=3, random_state=0)
+    >>> result.importances.shape
+    (3, 3)
+    >>> int(np.argmax(result.importances_mean))
+    0
+    """
+    X = check_array(
+        X, accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan", dtype=None
+    )
+    check_consistent_length(X, y, sample_weight)
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight)
+    n_samples, n_features = X.shape
+    group_list = _check_groups(groups, n_features)
+
+    if not isinstance(max_samples, numbers.Integral):
+        max_samples = int(max_samples * n_samples)
+    elif max_samples > n_samples:
+        raise ValueError("max_samples must be <= n_samples")
+
+    # One seed, drawn here, so that the draws do not depend on n_jobs or the backend.
+    random_state = check_random_state(random_state)
+    seed = random_state.randint(np.iinfo(np.int32).max + 1)
+    rows, permutations = _draw_permutations(seed, n_samples, max_samples, n_repeats)
+
+    scorer = check_scoring(estimator, scoring=scoring)
+    stand_in = _network_stand_in(estimator, scorer)
+    data = (estimator, X, y, sample_weight, group_list, rows, permutations, scorer)
+    if stand_in is None:
+        baseline, tasks = _estimator_tasks(*data)
+    else:
+        baseline, tasks = _network_tasks(*data, stand_in)
+    scores = np.array(Parallel(n_jobs=n_jobs)(tasks))
+    importances = baseline - scores
+    return Bunch(
+        importances_mean=importances.mean(axis=1),
+        importances_std=importances.std(axis=1),
+        importances=importances,
+        baseline_score=baseline,
+    )
+
+
+def _estimator_tasks(
+    estimator, X, y, sample_weight, groups, rows, permutations, scorer
+):
+    """Baseline score and one task per group, for any estimator."""
+    baseline = _score(scorer, estimator, X, y, sample_weight)
+    X, y, sample_weight = _subsample(rows, X, y, sample_weight)
+    tasks = (
+        delayed(_estimator_group_scores)(
+            estimator, X, y, sample_weight, group, permutations, scorer
+        )
+        for group in groups
+    )
+    return baseline, tasks
+
+
+def _network_tasks(
+    estimator, X, y, sample_weight, groups, rows, permutations, scorer, stand_in
+):
+    """Baseline score and one task per group, for an MLP behind affine scalers."""
+    check_is_fitted(estimator)
+    net = MLPNetwork(estimator)
+    X = check_array(X, accept_sparse=["csr", "csc"], dtype=np.float64)
+    if X.shape[1] != net.n_features:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(estimator).__name__} is "
+            f"expecting {net.n_features} features as input."
+        )
+    if rows is None:
+        z1 = net.first_preactivation(X)
+        base_outputs = outputs = _network_outputs(net, z1)
+    else:
+        z1 = net.first_preactivation(X[rows])
+        base_outputs = _network_outputs(net, z1)
+        outputs = net.forward(X, batch_size=_batch_rows(net))
+    placeholder = np.empty((X.shape[0], 0))  # the stand-in reads no input values
+    baseline = _score(scorer, stand_in(outputs), placeholder, y, sample_weight)
+
+    if sparse.issparse(X):
+        X = X.tocsc()  # cheap column access
+    _, y, sample_weight = _subsample(rows, None, y, sample_weight)
+    tasks = (
+        delayed(_network_group_scores)(
+            net,
+            z1,
+            base_outputs,
+            _subsample(rows, _dense_columns(X, group))[0],
+            net.first_coef[group],
+            permutations,
+            y,
+            sample_weight,
+            stand_in,
+            scorer,
+        )
+        for group in groups
+    )
+    return baseline, tasks
+
+
+def _subsample(rows, *arrays):
+    """The ``rows`` of each array (all rows if ``rows`` is None); None stays None."""
+    if rows is None:
+        return arrays
+    return tuple(None if a is None else _safe_indexing(a, rows) for a in arrays)
