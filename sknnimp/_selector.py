@@ -5,25 +5,31 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_selection import SelectorMixin
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    RealNotInt,
+    StrOptions,
+)
 from sklearn.utils._tags import get_tags
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
     check_scalar,
-    has_fit_parameter,
     validate_data,
 )
 
+from ._ablation import resolve_retrain
 from ._importance import check_method_applies, nn_importance
 from ._methods import METHODS
+from ._parallel import fit_weighted, seeded_clone
 
 #: Defaults of the MLP built when ``estimator=None``.
 DEFAULT_MLP_PARAMS = {"hidden_layer_sizes": (100,), "max_iter": 1000}
@@ -66,35 +72,6 @@ def _threshold_value(threshold, importances):
         "threshold must be a float, 'mean', 'median' or 'k*mean'/'k*median'; "
         f"got {threshold!r}."
     )
-
-
-def _seeded_clone(estimator, seed):
-    """Clone ``estimator``; with a ``seed``, seed its unseeded ``random_state``s."""
-    estimator = clone(estimator)
-    if seed is not None:
-        unseeded = {
-            name: seed
-            for name, value in estimator.get_params().items()
-            if (name == "random_state" or name.endswith("__random_state"))
-            and value is None
-        }
-        estimator.set_params(**unseeded)
-    return estimator
-
-
-def _fit_with_weights(estimator, X, y, sample_weight, fit_params):
-    """Fit ``estimator``, handing ``sample_weight`` to every step that accepts it."""
-    fit_params = dict(fit_params)
-    if sample_weight is not None:
-        if isinstance(estimator, Pipeline):
-            for name, step in estimator.steps:
-                if step not in (None, "passthrough") and has_fit_parameter(
-                    step, "sample_weight"
-                ):
-                    fit_params[f"{name}__sample_weight"] = sample_weight
-        else:
-            fit_params["sample_weight"] = sample_weight
-    return estimator.fit(X, y, **fit_params)
 
 
 class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
@@ -143,6 +120,10 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         uses the estimator's ``score``.
     n_repeats : int, default=5
         Permutation: shuffles per feature; ablation: retrain seeds per feature.
+    max_samples : int or float, default=1.0
+        Permutation only: rows drawn without replacement for each shuffled score, as
+        in :func:`sklearn.inspection.permutation_importance` (an int is a number of
+        rows, a float a fraction of them).
     cv : int, cross-validation generator, iterable or None, default=None
         ``None`` measures importance on the data passed to ``fit``; otherwise
         importance is measured on held-out folds, each with the model fitted on the
@@ -211,6 +192,10 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         "retrain": [StrOptions({"warm", "cold", "none", "auto"})],
         "scoring": [str, callable, None],
         "n_repeats": [Interval(Integral, 1, None, closed="left")],
+        "max_samples": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="right"),
+        ],
         "cv": ["cv_object", None],
         "threshold": [Real, str, None],
         "max_features": [Interval(Integral, 0, None, closed="left"), callable, None],
@@ -229,6 +214,7 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         retrain="auto",
         scoring=None,
         n_repeats=5,
+        max_samples=1.0,
         cv=None,
         threshold=None,
         max_features=None,
@@ -243,6 +229,7 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         self.retrain = retrain
         self.scoring = scoring
         self.n_repeats = n_repeats
+        self.max_samples = max_samples
         self.cv = cv
         self.threshold = threshold
         self.max_features = max_features
@@ -292,6 +279,8 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         self._clear_fitted_state()
         if self.estimator is not None:
             check_method_applies(self.estimator, self.method)
+            if self.method == "ablation":
+                resolve_retrain(self.estimator, self.retrain, self.fill)
         if self._needs_y() or y is not None:
             X, y = validate_data(
                 self,
@@ -325,8 +314,8 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
             if self.estimator is None:
                 estimator = _default_estimator(y, sparse.issparse(X), seed)
             else:
-                estimator = _seeded_clone(self.estimator, seed)
-            _fit_with_weights(estimator, X, y, sample_weight, fit_params)
+                estimator = seeded_clone(self.estimator, seed)
+            fit_weighted(estimator, X, y, sample_weight, fit_params)
 
         result = nn_importance(
             estimator,
@@ -337,6 +326,7 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
             retrain=self.retrain,
             scoring=self.scoring,
             n_repeats=self.n_repeats,
+            max_samples=self.max_samples,
             cv=self.cv,
             sample_weight=sample_weight,
             n_jobs=self.n_jobs,

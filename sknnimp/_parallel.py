@@ -1,0 +1,85 @@
+"""The one place where retraining work is spread over joblib workers.
+
+Every task is an independent function call whose seed was drawn by the caller, so the
+results do not depend on ``n_jobs`` or on the joblib backend (loky, threading, Dask).
+Inside the workers, BLAS thread pools are limited so that ``n_jobs`` workers together
+use no more threads than there are cores.
+"""
+
+import sys
+import time
+
+from joblib import cpu_count, effective_n_jobs
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import has_fit_parameter
+from threadpoolctl import threadpool_limits
+
+
+def _limited(function, n_threads, args):
+    if n_threads is None:
+        return function(*args)
+    with threadpool_limits(limits=n_threads):
+        return function(*args)
+
+
+def run_tasks(function, arguments, *, n_jobs=None, verbose=0, label="tasks"):
+    """Call ``function(*args)`` for every ``args`` in ``arguments``, in parallel.
+
+    Results come back in the order of ``arguments``. With ``verbose > 0``, progress
+    (tasks done / total, elapsed time) is written to stderr as results arrive.
+    """
+    arguments = list(arguments)
+    total = len(arguments)
+    workers = effective_n_jobs(n_jobs)
+    n_threads = max(1, cpu_count() // workers) if workers > 1 else None
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+    results = []
+    start = time.perf_counter()
+    step = max(1, total // 20)
+    for done, result in enumerate(
+        parallel(delayed(_limited)(function, n_threads, args) for args in arguments),
+        start=1,
+    ):
+        results.append(result)
+        if verbose > 0 and (done % step == 0 or done == total):
+            elapsed = time.perf_counter() - start
+            print(
+                f"[sknnimp] {label}: {done}/{total} done, {elapsed:.1f}s elapsed",
+                file=sys.stderr,
+                flush=True,
+            )
+    return results
+
+
+def seeded_clone(estimator, seed, *, only_unseeded=True):
+    """Clone ``estimator`` and put ``seed`` in its ``random_state`` parameters.
+
+    With ``only_unseeded``, parameters already holding a seed keep it.
+    """
+    estimator = clone(estimator)
+    if seed is not None:
+        params = {
+            name: seed
+            for name, value in estimator.get_params().items()
+            if (name == "random_state" or name.endswith("__random_state"))
+            and (value is None or not only_unseeded)
+        }
+        estimator.set_params(**params)
+    return estimator
+
+
+def fit_weighted(estimator, X, y, sample_weight=None, fit_params=None):
+    """Fit ``estimator``, handing ``sample_weight`` to every step that accepts it."""
+    fit_params = dict(fit_params or {})
+    if sample_weight is not None:
+        if isinstance(estimator, Pipeline):
+            for name, step in estimator.steps:
+                if step not in (None, "passthrough") and has_fit_parameter(
+                    step, "sample_weight"
+                ):
+                    fit_params[f"{name}__sample_weight"] = sample_weight
+        else:
+            fit_params["sample_weight"] = sample_weight
+    return estimator.fit(X, y, **fit_params)
