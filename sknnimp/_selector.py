@@ -295,7 +295,9 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
                 self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32)
             )
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, ensure_non_negative=True
+            )
         max_features = self._check_max_features(X)
 
         if self.prefit:

@@ -1,12 +1,11 @@
 """scikit-learn's estimator checks, for every method and every kind of network."""
 
-import pytest
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknnimp import NNImportanceSelector
 
-NETWORK_METHODS = ["weights", "garson", "olden", "gradient", "probe"]
+METHODS = ["weights", "garson", "olden", "gradient", "probe", "permutation", "ablation"]
 
 # Small, fast networks: the checks fit hundreds of them.
 _NETWORKS = {
@@ -17,7 +16,7 @@ _NETWORKS = {
 
 
 def _selectors():
-    for method in NETWORK_METHODS:
+    for method in METHODS:
         for network in _NETWORKS.values():
             yield NNImportanceSelector(network, method=method)
 
