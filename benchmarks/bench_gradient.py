@@ -31,7 +31,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from sknnimp import nn_importance
-from sknnimp._methods import GRADIENT_BATCH_ELEMENTS, gradient_importance
+from sknnimp._methods import gradient_importance
 from sknnimp._network import MLPNetwork
 
 
@@ -172,7 +172,7 @@ def run(args):
     )
 
     widest = max(max(w.shape) for w in net.coefs)
-    batch_rows = max(1, GRADIENT_BATCH_ELEMENTS // (widest * net.n_outputs))
+    batch_rows = net.batch_size(n_rows_per_sample=net.n_outputs)
     print(
         f"\ngradient batches of {batch_rows} rows; one temporary of batch x widest "
         f"layer ({widest}) = {mib(8 * batch_rows * widest)}"

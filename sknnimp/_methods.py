@@ -9,10 +9,6 @@ matrix, of shape ``(n_inputs, n_hidden_1)``; ``W_L`` the last layer's.
 
 import numpy as np
 
-#: Floats in the largest temporary of one row batch of the gradient method. Batches
-#: of 2 MiB stay in the CPU cache; 32 MiB batches make the gradient about 1.5x slower.
-GRADIENT_BATCH_ELEMENTS = 2**18
-
 
 def weights_importance(net, sigma):
     """First-layer weights scaled by the input spread.
@@ -78,11 +74,9 @@ def gradient_importance(net, sigma, X, sample_weight=None):
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     w = w / w.sum()
     k, p = net.n_outputs, net.n_features
-    widest = max(max(coef.shape) for coef in net.coefs)
-    batch_size = max(1, GRADIENT_BATCH_ELEMENTS // (widest * k))
     abs_mean = np.zeros(k * p)
     signed_mean = np.zeros(k * p)
-    for rows, jac in net.gradients(X, batch_size=batch_size):
+    for rows, jac in net.gradients(X):
         jac = jac.reshape(len(jac), k * p)
         abs_mean += w[rows] @ np.abs(jac)
         signed_mean += w[rows] @ jac
