@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator
 from sklearn.datasets import make_classification, make_friedman1
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_selection import RFE, SelectFromModel
+from sklearn.inspection import permutation_importance
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -206,3 +207,48 @@ def test_signed_importances_multi_output_are_nan(friedman):
     X, y = friedman
     multi = NNImportanceSelector(_mlp(), method="olden").fit(X, np.c_[y, -y])
     assert np.all(np.isnan(multi.signed_importances_))
+
+
+@pytest.mark.parametrize(
+    "scoring, max_samples, weighted",
+    [(None, 1.0, False), ("neg_mean_absolute_error", 0.5, True), ("r2", 50, False)],
+)
+def test_permutation_draws_equal_scikit_learn(friedman, scoring, max_samples, weighted):
+    X, y = friedman
+    model = _mlp().fit(X, y)
+    weights = np.random.RandomState(1).uniform(0.5, 2, len(y)) if weighted else None
+    selector = NNImportanceSelector(
+        model,
+        prefit=True,
+        method="permutation",
+        scoring=scoring,
+        n_repeats=4,
+        max_samples=max_samples,
+        random_state=7,
+    ).fit(X, y, sample_weight=weights)
+    expected = permutation_importance(
+        model,
+        X,
+        y,
+        scoring=scoring,
+        n_repeats=4,
+        max_samples=max_samples,
+        sample_weight=weights,
+        random_state=7,
+    )
+    assert_allclose(selector.importances_, expected.importances, rtol=0, atol=1e-9)
+    assert_allclose(selector.feature_importances_, expected.importances_mean, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["gradient", "permutation", "ablation"])
+def test_cross_fitted_draws(friedman, method):
+    X, y = friedman
+    selector = NNImportanceSelector(
+        _mlp(max_iter=100), method=method, cv=3, n_repeats=2, random_state=0
+    ).fit(X, y)
+    n_draws = 3 if method == "gradient" else 6
+    assert selector.importances_.shape == (X.shape[1], n_draws)
+    assert_allclose(selector.feature_importances_, selector.importances_.mean(axis=1))
+    assert_allclose(selector.importances_std_, selector.importances_.std(axis=1))
+    if method != "gradient":
+        assert -1 < selector.baseline_score_ <= 1
