@@ -58,7 +58,10 @@ def resolve_retrain(estimator, retrain, fill):
 
 
 def fill_values(X, fill, sample_weight=None):
-    """Per-column replacement values from the training rows ``X`` (None for drop)."""
+    """Per-column replacement values from the training rows ``X`` (None for drop).
+
+    The mean and the median are weighted by ``sample_weight`` when it is given.
+    """
     if fill == "drop":
         return None
     n_features = X.shape[1]
@@ -71,9 +74,29 @@ def fill_values(X, fill, sample_weight=None):
             return np.asarray(X.T @ w).ravel() / w.sum()
         return np.average(X, axis=0, weights=w)
     if fill == "median":
-        dense = X.toarray() if sparse.issparse(X) else X
-        return np.median(dense, axis=0)
+        dense = X.toarray() if sparse.issparse(X) else np.asarray(X)
+        if sample_weight is None:
+            return np.median(dense, axis=0)
+        return _weighted_median(dense, np.asarray(sample_weight, float))
     return np.full(n_features, float(fill))
+
+
+def _weighted_median(X, w):
+    """Column medians of ``X`` with row weights ``w`` (averaged inverted CDF).
+
+    Equals ``np.median`` for equal weights; rows of weight 0 count as absent, and an
+    integer weight as that many copies of the row.
+    """
+    order = np.argsort(X, axis=0, kind="stable")
+    values = np.take_along_axis(X, order, axis=0)
+    cumulative = np.cumsum(w[order], axis=0)
+    half = cumulative[-1] / 2
+    tie = 1e-10 * cumulative[-1]  # rounding of the sums must not break a tie
+    # First sorted row reaching half the weight, first one passing it.
+    lower = (cumulative < half - tie).sum(axis=0)
+    upper = np.minimum((cumulative <= half + tie).sum(axis=0), len(w) - 1)
+    columns = np.arange(X.shape[1])
+    return (values[lower, columns] + values[upper, columns]) / 2
 
 
 def _ablate(X, group, values):
