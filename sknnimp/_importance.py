@@ -24,10 +24,12 @@ from sklearn.utils.validation import (
 )
 
 from ._ablation import ablation_importance, resolve_retrain
-from ._methods import AGNOSTIC_METHODS, METHODS, NETWORK_METHODS
+from ._groups import DEFAULT_GROUP_THRESHOLD, expand, resolve_groups
+from ._methods import AGNOSTIC_METHODS, METHODS, NETWORK_METHODS, gradient_importance
 from ._network import MLPNetwork, check_network_estimator
 from ._parallel import fit_weighted, run_tasks
 from ._permutation import permutation_importance
+from ._significance import confidence_interval, randomization_pvalues
 
 #: Methods whose signed score is defined (for a single-output network).
 SIGNED_METHODS = ("olden", "gradient", "probe")
@@ -48,18 +50,20 @@ def check_method_applies(estimator, method):
         ) from None
 
 
-def _network_importance(estimator, X, method, sample_weight):
+def _network_importance(estimator, X, method, sample_weight, groups):
+    """``(importances of shape (n_groups, 1), signed of shape (n_groups,))``."""
     net = MLPNetwork(estimator)
     if X.shape[1] != net.n_features:
         raise ValueError(
             f"X has {X.shape[1]} features, but the network expects {net.n_features}."
         )
     sigma = net.input_spread(X, sample_weight)
-    function = NETWORK_METHODS[method]
     if method == "gradient":
-        importances, signed = function(net, sigma, X, sample_weight)
+        importances, signed = gradient_importance(net, sigma, X, sample_weight, groups)
     else:
-        importances, signed = function(net, sigma)
+        per_input, per_input_signed = NETWORK_METHODS[method](net, sigma)
+        importances = np.array([per_input[g].sum() for g in groups])
+        signed = np.array([per_input_signed[g].sum() for g in groups])
     return importances[:, None], signed
 
 
@@ -123,6 +127,9 @@ def _folds(estimator, X, y, sample_weight, cv, n_jobs, verbose):
             Interval(RealNotInt, 0, 1, closed="right"),
         ],
         "cv": ["cv_object", None],
+        "groups": [StrOptions({"auto"}), list, None],
+        "group_threshold": [Interval(Real, 0, 1, closed="both")],
+        "null_repeats": [Interval(Integral, 0, None, closed="left")],
         "sample_weight": ["array-like", None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -142,6 +149,9 @@ def nn_importance(
     n_repeats=5,
     max_samples=1.0,
     cv=None,
+    groups=None,
+    group_threshold=DEFAULT_GROUP_THRESHOLD,
+    null_repeats=0,
     sample_weight=None,
     n_jobs=None,
     random_state=None,
@@ -178,6 +188,19 @@ def nn_importance(
     cv : int, cross-validation generator or iterable, default=None
         ``None`` measures on ``X``; otherwise importance is cross-fitted on held-out
         folds.
+    groups : None, "auto" or list of lists, default=None
+        Inputs measured jointly: a list of lists of column indices (or of column names
+        when ``X`` is a DataFrame); columns in no list are alone. ``"auto"`` groups
+        columns by average-linkage clustering on ``1 - |Spearman rho|``, cut at
+        ``group_threshold``. A group is permuted with one row permutation, ablated as a
+        whole, scored by the sum of its members' scores (``weights``, ``garson``,
+        ``olden``, ``probe``) or by the mean norm of its members' scaled gradients.
+    group_threshold : float in [0, 1], default=0.2
+        Cut of the ``"auto"`` clustering: inputs whose average ``|Spearman rho|`` is
+        above ``1 - group_threshold`` (0.8 by default) form a group.
+    null_repeats : int, default=0
+        When positive, the model is refitted on a randomly permuted target that many
+        times and the importance recomputed, giving randomization p-values.
     sample_weight : array-like of shape (n_samples,), default=None
         Weights of the rows in means, spreads and scores.
     n_jobs : int, default=None
@@ -195,6 +218,15 @@ def nn_importance(
         for the deterministic methods), and ``signed_importances`` of shape
         (n_features,): the signed score of ``olden``, ``gradient`` and ``probe`` for a
         single-output network (NaN otherwise), the importance itself for the others.
+        Per-feature arrays give every feature its group's values. Also:
+        ``importances_ci`` of shape (n_features, 2), a 95% t-interval for the mean of
+        the draws (NaN with a single draw; optimistic for cross-validation folds, whose
+        training sets overlap); ``groups`` (list of index arrays) and
+        ``group_importances`` of shape (n_groups, n_draws); ``baseline_score`` for
+        ``permutation`` and ``ablation``; with ``null_repeats``, ``pvalues``
+        (per feature), ``group_pvalues`` and ``null_importances`` of shape
+        (n_groups, null_repeats), where
+        ``p = (1 + #{null >= observed}) / (1 + null_repeats)``.
 
     Examples
     --------
@@ -213,33 +245,125 @@ def nn_importance(
         retrain = resolve_retrain(estimator, retrain, fill)
     if cv is None:
         check_is_fitted(estimator)
+    feature_names = getattr(X, "columns", None)
     X = check_array(X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
     if y is not None:
         y = check_array(y, ensure_2d=False, dtype=None)
         check_consistent_length(X, y)
-    elif method in AGNOSTIC_METHODS:
-        raise ValueError(f"method={method!r} scores the model and needs y.")
+    elif method in AGNOSTIC_METHODS or null_repeats:
+        raise ValueError(
+            f"method={method!r} with null_repeats={null_repeats} needs y: it scores "
+            "the model or refits it on a permuted target."
+        )
     if sample_weight is not None:
         sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+    group_list = resolve_groups(groups, X, feature_names, group_threshold)
     random_state = check_random_state(random_state)
-    folds = _folds(estimator, X, y, sample_weight, cv, n_jobs, verbose)
-    groups = [np.array([i]) for i in range(X.shape[1])]
-    result = Bunch(method=method)
+    options = dict(
+        method=method,
+        groups=group_list,
+        fill=fill,
+        retrain=retrain,
+        scoring=scoring,
+        n_repeats=n_repeats,
+        max_samples=max_samples,
+        cv=cv,
+    )
+    draws, signed, baseline = _measure(
+        estimator,
+        X,
+        y,
+        sample_weight,
+        random_state=random_state,
+        n_jobs=n_jobs,
+        verbose=verbose,
+        **options,
+    )
+    n_features = X.shape[1]
+    result = Bunch(
+        method=method,
+        importances_mean=expand(draws.mean(axis=1), group_list, n_features),
+        importances_std=expand(draws.std(axis=1), group_list, n_features),
+        importances=expand(draws, group_list, n_features),
+        signed_importances=expand(signed, group_list, n_features),
+        importances_ci=expand(confidence_interval(draws), group_list, n_features),
+        groups=group_list,
+        group_importances=draws,
+    )
+    if baseline is not None:
+        result.baseline_score = baseline
+    if null_repeats:
+        seeds = random_state.randint(2**31 - 1, size=(null_repeats, 2))
+        null = run_tasks(
+            _null_importances,
+            [(estimator, X, y, sample_weight, pair, options) for pair in seeds],
+            n_jobs=n_jobs,
+            verbose=verbose,
+            label="refits on a permuted target",
+        )
+        result.null_importances = np.column_stack(null)
+        group_pvalues = randomization_pvalues(
+            draws.mean(axis=1), result.null_importances
+        )
+        result.group_pvalues = group_pvalues
+        result.pvalues = expand(group_pvalues, group_list, n_features)
+    return result
 
+
+def _null_importances(estimator, X, y, sample_weight, seeds, options):
+    """Mean importance of every group for a model refitted on a permuted target."""
+    y = y[np.random.RandomState(seeds[0]).permutation(len(y))]
+    if options["cv"] is None:
+        estimator = _fit_fold(estimator, X, y, sample_weight)
+    draws, _, _ = _measure(
+        estimator,
+        X,
+        y,
+        sample_weight,
+        random_state=np.random.RandomState(seeds[1]),
+        n_jobs=1,
+        verbose=0,
+        **options,
+    )
+    return draws.mean(axis=1)
+
+
+def _measure(
+    estimator,
+    X,
+    y,
+    sample_weight,
+    *,
+    method,
+    groups,
+    fill,
+    retrain,
+    scoring,
+    n_repeats,
+    max_samples,
+    cv,
+    random_state,
+    n_jobs,
+    verbose,
+):
+    """Draws of shape (n_groups, n_draws), signed scores and the baseline score."""
+    folds = _folds(estimator, X, y, sample_weight, cv, n_jobs, verbose)
+    baseline = None
     if method in NETWORK_METHODS:
         draws, signed = zip(
             *[
-                _network_importance(model, Xe, method, we)
+                _network_importance(model, Xe, method, we, groups)
                 for model, *_, Xe, _, we in folds
             ]
         )
         importances = np.hstack(draws)
-        result.signed_importances = (
+        signed = (
             np.mean(signed, axis=0)
             if method in SIGNED_METHODS
             else importances.mean(axis=1)
         )
-    elif method == "permutation":
+        return importances, signed, baseline
+    if method == "permutation":
         draws, baselines = [], []
         for model, *_, Xe, ye, we in folds:
             # Without cv, the caller's random_state is used as is, so that the draws
@@ -260,10 +384,10 @@ def nn_importance(
             draws.append(fold_result.importances)
             baselines.append(fold_result.baseline_score)
         importances = np.hstack(draws)
-        result.baseline_score = float(np.mean(baselines))
+        baseline = float(np.mean(baselines))
     else:
         seeds = random_state.randint(2**31 - 1, size=(len(folds), n_repeats))
-        importances, result.baseline_score = ablation_importance(
+        importances, baseline = ablation_importance(
             folds,
             groups,
             fill=fill,
@@ -273,11 +397,4 @@ def nn_importance(
             n_jobs=n_jobs,
             verbose=verbose,
         )
-    if method not in NETWORK_METHODS:
-        result.signed_importances = importances.mean(axis=1)
-    result.update(
-        importances_mean=importances.mean(axis=1),
-        importances_std=importances.std(axis=1),
-        importances=importances,
-    )
-    return result
+    return importances, importances.mean(axis=1), baseline

@@ -60,7 +60,7 @@ def olden_importance(net, sigma):
     return importances, _single_output(signed_per_output)
 
 
-def gradient_importance(net, sigma, X, sample_weight=None):
+def gradient_importance(net, sigma, X, sample_weight=None, groups=None):
     """Mean absolute input gradient, scaled by the input spread.
 
     ``I_i = sigma'_i * < |d o / d x'_i| >``, the mean over the rows of ``X`` (weighted
@@ -69,11 +69,18 @@ def gradient_importance(net, sigma, X, sample_weight=None):
     or class's probability; with several outputs the mean over outputs is taken. The
     derivative is computed by back-propagation, batch by batch. The signed score is
     ``sigma'_i * < d o / d x'_i >`` for a single output, NaN otherwise.
+
+    With ``groups`` (a list of index arrays, one row of the result per group), a
+    group's score is the mean of the Euclidean norm
+    ``|| (sigma'_i * d o / d x'_i)_{i in g} ||_2``, which for a single input is the
+    score above; the signed score of a group of several inputs is NaN.
     """
     n = X.shape[0]
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     w = w / w.sum()
     k, p = net.n_outputs, net.n_features
+    if groups is not None and any(len(g) > 1 for g in groups):
+        return _grouped_gradient_importance(net, sigma, X, w, groups)
     abs_mean = np.zeros(k * p)
     signed_mean = np.zeros(k * p)
     for rows, jac in net.gradients(X):
@@ -81,7 +88,31 @@ def gradient_importance(net, sigma, X, sample_weight=None):
         abs_mean += w[rows] @ np.abs(jac)
         signed_mean += w[rows] @ jac
     importances = sigma * abs_mean.reshape(k, p).mean(axis=0)
-    return importances, _single_output((sigma * signed_mean.reshape(k, p)).T)
+    signed = _single_output((sigma * signed_mean.reshape(k, p)).T)
+    if groups is not None:
+        order = np.concatenate(groups)
+        return importances[order], signed[order]
+    return importances, signed
+
+
+def _grouped_gradient_importance(net, sigma, X, w, groups):
+    k, p = net.n_outputs, net.n_features
+    membership = np.zeros((p, len(groups)))
+    for j, group in enumerate(groups):
+        membership[group, j] = 1.0
+    norm_mean = np.zeros(k * len(groups))
+    signed_mean = np.zeros(k * p)
+    for rows, jac in net.gradients(X):
+        scaled = jac * sigma  # (B, K, p)
+        norms = np.sqrt((scaled**2).reshape(-1, p) @ membership)
+        norm_mean += w[rows] @ norms.reshape(len(jac), k * len(groups))
+        signed_mean += w[rows] @ scaled.reshape(len(jac), k * p)
+    importances = norm_mean.reshape(k, len(groups)).mean(axis=0)
+    per_input = _single_output(signed_mean.reshape(k, p).T)
+    signed = np.array(
+        [per_input[g[0]] if len(g) == 1 else np.nan for g in groups], dtype=float
+    )
+    return importances, signed
 
 
 def probe_importance(net, sigma):

@@ -27,9 +27,11 @@ from sklearn.utils.validation import (
 )
 
 from ._ablation import resolve_retrain
+from ._groups import DEFAULT_GROUP_THRESHOLD
 from ._importance import check_method_applies, nn_importance
 from ._methods import METHODS
 from ._parallel import fit_weighted, seeded_clone
+from ._significance import benjamini_hochberg, min_null_repeats
 
 #: Defaults of the MLP built when ``estimator=None``.
 DEFAULT_MLP_PARAMS = {"hidden_layer_sizes": (100,), "max_iter": 1000}
@@ -52,6 +54,17 @@ def _default_estimator(y, sparse_input, random_state):
         mlp = MLPRegressor(random_state=random_state, **DEFAULT_MLP_PARAMS)
     # Sparse data cannot be centred without densifying it; scale only.
     return make_pipeline(StandardScaler(with_mean=not sparse_input), mlp)
+
+
+def _names_to_indices(groups, feature_names):
+    """Column names in ``groups`` replaced by indices into ``feature_names``."""
+    if groups is None or isinstance(groups, str) or feature_names is None:
+        return groups
+    names = list(feature_names)
+    return [
+        [names.index(m) if isinstance(m, str) and m in names else m for m in group]
+        for group in groups
+    ]
 
 
 def _threshold_value(threshold, importances):
@@ -128,14 +141,38 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         ``None`` measures importance on the data passed to ``fit``; otherwise
         importance is measured on held-out folds, each with the model fitted on the
         remaining folds, and every fold's result is a draw.
+    groups : None, "auto" or list of lists, default=None
+        Inputs measured, and selected, together: a list of lists of column indices (or
+        of column names when ``X`` is a DataFrame); columns in no list stay alone.
+        ``"auto"`` groups columns by average-linkage clustering on the distance
+        ``1 - |Spearman rho|``, cut at ``group_threshold``. Strongly correlated inputs
+        stand in for each other when one is shuffled or ablated, so that neither looks
+        important; measured as a group they do. A group is permuted with one row
+        permutation and ablated whole; its ``weights``, ``garson``, ``olden`` and
+        ``probe`` score is the sum of its members' scores and its ``gradient`` score
+        the mean norm of its members' scaled gradients.
+    group_threshold : float in [0, 1], default=0.2
+        Cut of the ``"auto"`` clustering: inputs whose average ``|Spearman rho|``
+        exceeds ``1 - group_threshold`` (0.8 by default) form a group.
+    null_repeats : int, default=0
+        When positive, the whole model is refitted on a randomly permuted target that
+        many times (in parallel) and the importance recomputed, giving the
+        randomization p-values ``pvalues_``.
     threshold : str or float, default=None
         Features whose importance is greater than or equal to it are kept: a float,
-        ``"mean"``, ``"median"`` or a scaled reference such as ``"1.25*mean"``.
+        ``"mean"``, ``"median"`` or a scaled reference such as ``"1.25*mean"``
+        (references are taken over the groups' importances).
         ``None`` means ``"mean"``; to select on ``max_features`` alone, use
-        ``-np.inf``.
+        ``-np.inf``. ``"significant"`` keeps the features whose p-values pass the
+        Benjamini-Hochberg procedure at level ``alpha``; it needs
+        ``null_repeats >= 1 / alpha - 1``, since the smallest p-value is
+        ``1 / (1 + null_repeats)``.
+    alpha : float in (0, 1), default=0.05
+        False discovery rate of ``threshold="significant"``.
     max_features : int or callable, default=None
         Keep at most this many features (the most important; ties go to the lower
-        index). A callable receives ``X`` and returns the number.
+        index; a group is kept or dropped whole, so fewer may be kept). A callable
+        receives ``X`` and returns the number.
     prefit : bool, default=False
         ``estimator`` is already fitted: measure importance without refitting it.
     n_jobs : int, default=None
@@ -158,11 +195,25 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         Every raw draw; one column for the deterministic methods.
     importances_std_ : ndarray of shape (n_features_in_,)
         Standard deviation of the draws.
+    importances_ci_ : ndarray of shape (n_features_in_, 2)
+        95% Student-t confidence interval for the mean of the draws (NaN with a single
+        draw). It assumes independent draws; cross-validation folds share training
+        rows, so with ``cv`` it is optimistic (too narrow).
+    groups_ : list of ndarray
+        The column indices of every group, singletons included.
+    group_importances_ : ndarray of shape (n_groups,)
+        Importance of every group; ``feature_importances_[i]`` is that of ``i``'s
+        group.
+    pvalues_ : ndarray of shape (n_features_in_,)
+        With ``null_repeats > 0``: ``(1 + #{null >= observed}) / (1 + null_repeats)``
+        for ``i``'s group, from the refits on permuted targets.
     signed_importances_ : ndarray of shape (n_features_in_,)
         ``olden``, ``gradient`` and ``probe``: the signed score for a single-output
         network, NaN with several outputs; other methods: the importance itself.
+    baseline_score_ : float
+        Permutation and ablation: the score of the intact model(s).
     threshold_ : float
-        The threshold value used for selection.
+        The threshold value used for selection (NaN for ``"significant"``).
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -197,7 +248,11 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
             Interval(RealNotInt, 0, 1, closed="right"),
         ],
         "cv": ["cv_object", None],
+        "groups": [StrOptions({"auto"}), list, None],
+        "group_threshold": [Interval(Real, 0, 1, closed="both")],
+        "null_repeats": [Interval(Integral, 0, None, closed="left")],
         "threshold": [Real, str, None],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
         "max_features": [Interval(Integral, 0, None, closed="left"), callable, None],
         "prefit": ["boolean"],
         "n_jobs": [Integral, None],
@@ -216,7 +271,11 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         n_repeats=5,
         max_samples=1.0,
         cv=None,
+        groups=None,
+        group_threshold=DEFAULT_GROUP_THRESHOLD,
+        null_repeats=0,
         threshold=None,
+        alpha=0.05,
         max_features=None,
         prefit=False,
         n_jobs=None,
@@ -231,7 +290,11 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         self.n_repeats = n_repeats
         self.max_samples = max_samples
         self.cv = cv
+        self.groups = groups
+        self.group_threshold = group_threshold
+        self.null_repeats = null_repeats
         self.threshold = threshold
+        self.alpha = alpha
         self.max_features = max_features
         self.prefit = prefit
         self.n_jobs = n_jobs
@@ -277,6 +340,15 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
             The fitted selector.
         """
         self._clear_fitted_state()
+        if self.threshold == "significant":
+            needed = min_null_repeats(self.alpha)
+            if self.null_repeats < needed:
+                raise ValueError(
+                    f"threshold='significant' needs null_repeats >= {needed} for "
+                    f"alpha={self.alpha}: with B refits on a permuted target the "
+                    "smallest p-value is 1 / (B + 1), which must not exceed alpha; "
+                    f"got null_repeats={self.null_repeats}."
+                )
         if self.estimator is not None:
             check_method_applies(self.estimator, self.method)
             if self.method == "ablation":
@@ -330,6 +402,11 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
             n_repeats=self.n_repeats,
             max_samples=self.max_samples,
             cv=self.cv,
+            groups=_names_to_indices(
+                self.groups, getattr(self, "feature_names_in_", None)
+            ),
+            group_threshold=self.group_threshold,
+            null_repeats=self.null_repeats,
             sample_weight=sample_weight,
             n_jobs=self.n_jobs,
             random_state=self.random_state,
@@ -341,8 +418,12 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         self.importances_ = result.importances
         self.importances_std_ = result.importances_std
         self.signed_importances_ = result.signed_importances
+        self.importances_ci_ = result.importances_ci
+        self.groups_ = result.groups
         if "baseline_score" in result:
             self.baseline_score_ = result.baseline_score
+        if "pvalues" in result:
+            self.pvalues_ = result.pvalues
         self.feature_importances_ = result.importances_mean
         return self
 
@@ -359,19 +440,41 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         return hasattr(self, "feature_importances_")
 
     @property
+    def group_importances_(self):
+        """Importance of every group (``feature_importances_`` of its members)."""
+        check_is_fitted(self)
+        return self.feature_importances_[[g[0] for g in self.groups_]]
+
+    @property
     def threshold_(self):
         """The importance a feature must reach to be kept."""
         check_is_fitted(self)
-        return _threshold_value(self.threshold, self.feature_importances_)
+        if self.threshold == "significant":
+            return np.nan
+        return _threshold_value(self.threshold, self.group_importances_)
 
     def _get_support_mask(self):
         check_is_fitted(self)
-        scores = self.feature_importances_
-        mask = np.ones(len(scores), dtype=bool)
+        scores = self.group_importances_
+        if self.threshold == "significant":
+            keep = benjamini_hochberg(
+                self.pvalues_[[g[0] for g in self.groups_]], self.alpha
+            )
+        else:
+            keep = scores >= self.threshold_
         if self.max_features_ is not None:
-            mask[:] = False
-            mask[np.argsort(-scores, kind="mergesort")[: self.max_features_]] = True
-        mask[scores < self.threshold_] = False
+            # The most important groups while they fit in max_features, whole.
+            order = np.argsort(-scores, kind="mergesort")
+            sizes = np.array([len(self.groups_[j]) for j in order])
+            fits = np.cumsum(sizes) <= self.max_features_
+            candidates = np.zeros(len(scores), dtype=bool)
+            candidates[order[: np.argmin(fits) if not fits.all() else len(order)]] = (
+                True
+            )
+            keep &= candidates
+        mask = np.zeros(self.n_features_in_, dtype=bool)
+        for group, kept in zip(self.groups_, keep):
+            mask[group] = kept
         return mask
 
     def __sklearn_tags__(self):

@@ -1,0 +1,111 @@
+"""Feature groups: inputs measured jointly, so that correlated inputs are not missed.
+
+When two inputs carry the same information, shuffling or dropping one of them costs
+little (the other stands in for it), and neither looks important. Measuring them as one
+group answers the question "what are these inputs worth together?".
+"""
+
+from numbers import Integral
+
+import numpy as np
+from scipy import sparse
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+from scipy.stats import spearmanr
+
+#: Default cut of the clustering: inputs whose average |Spearman rho| exceeds 0.8
+#: (distance 1 - |rho| below 0.2) form a group.
+DEFAULT_GROUP_THRESHOLD = 0.2
+
+
+def correlation_groups(X, threshold=DEFAULT_GROUP_THRESHOLD):
+    """Groups from average-linkage clustering on the distance ``1 - |Spearman rho|``.
+
+    The dendrogram is cut at ``threshold``: a group's members are, on average, at
+    distance below it. A constant column (no defined correlation) stays alone.
+    """
+    X = X.toarray() if sparse.issparse(X) else np.asarray(X)
+    n_features = X.shape[1]
+    if n_features < 2:
+        return [np.arange(n_features)]
+    varying = np.ptp(X, axis=0) > 0
+    distance = np.ones((n_features, n_features))
+    if varying.sum() >= 2:
+        rho = spearmanr(X[:, varying]).statistic
+        rho = np.atleast_2d(rho)
+        idx = np.flatnonzero(varying)
+        distance[np.ix_(idx, idx)] = 1.0 - np.abs(np.nan_to_num(rho))
+    distance = np.clip((distance + distance.T) / 2, 0.0, 1.0)
+    np.fill_diagonal(distance, 0.0)
+    tree = linkage(squareform(distance, checks=False), method="average")
+    labels = fcluster(tree, t=threshold, criterion="distance")
+    return _ordered([np.flatnonzero(labels == label) for label in np.unique(labels)])
+
+
+def _ordered(groups):
+    """Groups sorted by their first member, members sorted."""
+    groups = [np.sort(np.asarray(g, dtype=np.intp)) for g in groups]
+    return sorted(groups, key=lambda g: g[0])
+
+
+def resolve_groups(groups, X, feature_names=None, threshold=DEFAULT_GROUP_THRESHOLD):
+    """A list of index arrays covering every column once.
+
+    ``groups`` is ``None`` (one group per column), ``"auto"`` (see
+    :func:`correlation_groups`) or a list of lists of column indices or, when
+    ``feature_names`` are known, column names. Columns in no listed group are
+    singletons.
+    """
+    n_features = X.shape[1]
+    if groups is None:
+        return [np.array([i]) for i in range(n_features)]
+    if isinstance(groups, str):
+        if groups != "auto":
+            raise ValueError(f"groups must be None, 'auto' or a list; got {groups!r}.")
+        return correlation_groups(X, threshold)
+    names = None if feature_names is None else list(map(str, feature_names))
+    seen = np.zeros(n_features, dtype=bool)
+    resolved = []
+    for group in groups:
+        members = np.atleast_1d(np.asarray(group, dtype=object))
+        if members.size == 0:
+            raise ValueError("Every group needs at least one column.")
+        indices = []
+        for member in members:
+            if isinstance(member, (Integral, np.integer)) and not isinstance(
+                member, bool
+            ):
+                index = int(member)
+                if not 0 <= index < n_features:
+                    raise ValueError(
+                        f"Group member {index} is not a column index (X has "
+                        f"{n_features} columns)."
+                    )
+            elif isinstance(member, str) and names is not None:
+                if member not in names:
+                    raise ValueError(
+                        f"Group member {member!r} is not a column name; the columns "
+                        f"are {names}."
+                    )
+                index = names.index(member)
+            else:
+                raise ValueError(
+                    f"Group member {member!r} must be a column index"
+                    + (" or a column name." if names is not None else ".")
+                )
+            if seen[index]:
+                raise ValueError(f"Column {member!r} is in more than one group.")
+            seen[index] = True
+            indices.append(index)
+        resolved.append(indices)
+    resolved.extend([i] for i in np.flatnonzero(~seen))
+    return _ordered(resolved)
+
+
+def expand(values, groups, n_features):
+    """Per-feature rows from per-group rows: feature ``i`` gets its group's values."""
+    values = np.asarray(values)
+    out = np.empty((n_features, *values.shape[1:]), dtype=values.dtype)
+    for row, group in zip(values, groups):
+        out[group] = row
+    return out
