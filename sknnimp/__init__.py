@@ -1,10 +1,21 @@
 """Which inputs of a neural network matter: importance and selection, for scikit-learn.
 
-The public names are :class:`NNImportanceSelector` and :func:`nn_importance`.
+The public names are :class:`NNImportanceSelector`, :func:`nn_importance`,
+:func:`compare_importances` (with :class:`ImportanceComparison`) and the displays
+:class:`ImportanceDisplay` and :class:`ComparisonDisplay`.
 """
 
+from ._compare import ImportanceComparison, compare_importances
+from ._display import ComparisonDisplay, ImportanceDisplay
 from ._importance import nn_importance
 from ._selector import NNImportanceSelector
 
-__all__ = ["NNImportanceSelector", "nn_importance"]
+__all__ = [
+    "ComparisonDisplay",
+    "ImportanceComparison",
+    "ImportanceDisplay",
+    "NNImportanceSelector",
+    "compare_importances",
+    "nn_importance",
+]
 __version__ = "0.1.0"

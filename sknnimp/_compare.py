@@ -1,0 +1,356 @@
+"""Several answers side by side: methods and models compared, agreement, overfitting.
+
+No single importance method is right on every data set, so :func:`compare_importances`
+computes several, for one network or for several models, and
+:class:`ImportanceComparison` shows where they agree and which inputs look important
+only on the data the model was trained on.
+"""
+
+import warnings
+
+import numpy as np
+from scipy import stats
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Integral,
+    Interval,
+    StrOptions,
+    validate_params,
+)
+from sklearn.utils.validation import check_is_fitted
+
+from ._importance import nn_importance
+from ._methods import METHODS, NETWORK_METHODS
+from ._network import check_network_estimator
+
+#: How many standard errors a training/held-out difference must exceed to be flagged.
+OVERFITTING_Z = 2.0
+
+
+def require_pandas():
+    try:
+        import pandas
+    except ImportError as exc:  # pragma: no cover - exercised without the extra
+        raise ImportError("This needs pandas: pip install 'sknnimp[pandas]'.") from exc
+    return pandas
+
+
+def _feature_names(X):
+    columns = getattr(X, "columns", None)
+    if columns is not None:
+        return [str(c) for c in columns]
+    return [f"x{i}" for i in range(X.shape[1])]
+
+
+def _is_network(estimator):
+    try:
+        check_network_estimator(estimator)
+    except TypeError:
+        return False
+    return True
+
+
+def _fitted(estimator, X, y):
+    """``estimator`` if fitted, else a clone fitted on ``X``, ``y``."""
+    try:
+        check_is_fitted(estimator)
+        return estimator
+    except NotFittedError:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return clone(estimator).fit(X, y)
+
+
+class ImportanceComparison:
+    """Importances of several methods (and models) on the same data.
+
+    Made by :func:`compare_importances`; not meant to be built by hand.
+
+    Attributes
+    ----------
+    results : dict
+        ``(model name, method) -> Bunch`` as returned by :func:`nn_importance`.
+    skipped : dict
+        ``(model name, method) -> reason`` for the methods that do not apply, e.g.
+        the network-reading methods for a random forest.
+    feature_names : list of str
+        Column names of ``X`` (``x0``, ``x1``, ... for arrays).
+    models : dict
+        ``name -> fitted estimator``.
+    """
+
+    def __init__(self, results, skipped, feature_names, models, data, options):
+        self.results = results
+        self.skipped = skipped
+        self.feature_names = feature_names
+        self.models = models
+        self._data = data
+        self._options = options
+        self._overfitting = {}
+
+    def __repr__(self):
+        pairs = ", ".join(f"{m}/{k}" for m, k in self.results)
+        return f"ImportanceComparison({pairs})"
+
+    def _normalized(self, key):
+        """Mean importance and CI divided by the sum of the absolute means."""
+        result = self.results[key]
+        scale = np.abs(result.importances_mean).sum()
+        scale = scale if scale > 0 else 1.0
+        return result.importances_mean / scale, result.importances_ci / scale
+
+    def table(self):
+        """One row per feature; per (model, method) the normalized importance, rank, CI.
+
+        The importance is divided by the sum of the absolute importances of its
+        (model, method), so that every column is on the same scale (shares of 1). The
+        rank is 1 for the most important feature (ties: the lower index first). The
+        confidence interval (scaled the same way) is NaN where the method made a
+        single draw.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            Columns are a MultiIndex ``(model, method, quantity)`` with quantity in
+            ``importance``, ``rank``, ``ci_low``, ``ci_high``.
+        """
+        pd = require_pandas()
+        columns = {}
+        for model, method in self.results:
+            importance, ci = self._normalized((model, method))
+            order = np.argsort(-importance, kind="mergesort")
+            rank = np.empty(len(order), dtype=int)
+            rank[order] = np.arange(1, len(order) + 1)
+            columns[(model, method, "importance")] = importance
+            columns[(model, method, "rank")] = rank
+            columns[(model, method, "ci_low")] = ci[:, 0]
+            columns[(model, method, "ci_high")] = ci[:, 1]
+        table = pd.DataFrame(
+            columns, index=pd.Index(self.feature_names, name="feature")
+        )
+        table.columns.names = ["model", "method", "quantity"]
+        return table
+
+    def agreement(self, kind="spearman"):
+        """Rank correlation between the importances of every pair of (model, method).
+
+        Parameters
+        ----------
+        kind : {"spearman", "kendall"}, default="spearman"
+            Spearman's rho or Kendall's tau-b.
+
+        Returns
+        -------
+        agreement : pandas.DataFrame
+            Symmetric, ones on the diagonal, indexed by ``(model, method)``. A pair
+            where one method gives the same importance to every feature is NaN.
+        """
+        if kind not in ("spearman", "kendall"):
+            raise ValueError(f"kind must be 'spearman' or 'kendall'; got {kind!r}.")
+        pd = require_pandas()
+        keys = list(self.results)
+        values = [self.results[key].importances_mean for key in keys]
+        correlation = stats.spearmanr if kind == "spearman" else stats.kendalltau
+        matrix = np.eye(len(keys))
+        for a in range(len(keys)):
+            for b in range(a + 1, len(keys)):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # constant input: NaN
+                    value = correlation(values[a], values[b]).statistic
+                matrix[a, b] = matrix[b, a] = value
+        index = pd.MultiIndex.from_tuples(keys, names=["model", "method"])
+        return pd.DataFrame(matrix, index=index, columns=index)
+
+    def overfitting(self, n_splits=5):
+        """Permutation importance on the training data against held-out folds.
+
+        For every model, permutation importance is measured on the data the model was
+        fitted on and cross-fitted on ``n_splits`` held-out folds (unless the
+        comparison already has them). A feature is flagged when its training
+        importance exceeds its held-out importance by more than ``OVERFITTING_Z``
+        (2) standard errors of the difference *and* by more than half of the training
+        importance: the model relies on it for the data it has seen, and most of
+        that does not carry over to new data ("sensitive is not the same as
+        important").
+
+        Returns
+        -------
+        overfitting : pandas.DataFrame
+            One row per feature; columns ``(model, quantity)`` with quantity in
+            ``train``, ``held_out``, ``difference``, ``flagged``.
+        """
+        pd = require_pandas()
+        X, y, sample_weight = self._data
+        columns = {}
+        for model in self.models:
+            train, held_out = self._permutation_pair(model, n_splits)
+            difference = train.importances_mean - held_out.importances_mean
+            se = np.sqrt(
+                train.importances_std**2 / train.importances.shape[1]
+                + held_out.importances_std**2 / held_out.importances.shape[1]
+            )
+            flagged = (difference > OVERFITTING_Z * se) & (
+                difference > 0.5 * train.importances_mean
+            )
+            columns[(model, "train")] = train.importances_mean
+            columns[(model, "held_out")] = held_out.importances_mean
+            columns[(model, "difference")] = difference
+            columns[(model, "flagged")] = flagged
+        table = pd.DataFrame(
+            columns, index=pd.Index(self.feature_names, name="feature")
+        )
+        table.columns.names = ["model", "quantity"]
+        return table
+
+    def _permutation_pair(self, model, n_splits):
+        """(training, held-out) permutation results for ``model``, computed once."""
+        if model in self._overfitting:
+            return self._overfitting[model]
+        X, y, sample_weight = self._data
+        options = dict(self._options)
+        cv = options.pop("cv")
+        existing = self.results.get((model, "permutation"))
+        kwargs = dict(method="permutation", sample_weight=sample_weight, **options)
+        if existing is not None and cv is None:
+            train = existing
+        else:
+            train = nn_importance(self.models[model], X, y, **kwargs)
+        if existing is not None and cv is not None:
+            held_out = existing
+        else:
+            held_out = nn_importance(
+                self.models[model],
+                X,
+                y,
+                cv=cv if cv is not None else n_splits,
+                **kwargs,
+            )
+        self._overfitting[model] = (train, held_out)
+        return train, held_out
+
+    def plot(self, *, kind="spearman", figure=None):
+        """Draw the methods side by side and their agreement as a heat map.
+
+        Parameters
+        ----------
+        kind : {"spearman", "kendall"}, default="spearman"
+            Rank correlation of the heat map.
+        figure : matplotlib Figure, default=None
+            Figure to draw into; a new one if None.
+
+        Returns
+        -------
+        display : :class:`~sknnimp.ComparisonDisplay`
+        """
+        from ._display import ComparisonDisplay
+
+        return ComparisonDisplay(self).plot(kind=kind, figure=figure)
+
+
+@validate_params(
+    {
+        "estimator": [HasMethods(["fit"]), dict],
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+        "methods": [list, tuple, None],
+        "cv": ["cv_object", None],
+        "n_repeats": [Interval(Integral, 1, None, closed="left")],
+        "scoring": [str, callable, None],
+        "groups": [StrOptions({"auto"}), list, None],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def compare_importances(
+    estimator,
+    X,
+    y,
+    *,
+    methods=None,
+    cv=None,
+    n_repeats=5,
+    scoring=None,
+    groups=None,
+    n_jobs=None,
+    random_state=None,
+):
+    """Compute several importance methods, for one or several models, side by side.
+
+    Parameters
+    ----------
+    estimator : estimator or dict of str -> estimator
+        A network (``MLPRegressor``/``MLPClassifier``, possibly behind affine
+        scalers) or any other estimator, or a dict naming several. Unfitted estimators
+        are fitted (as clones) on ``X``, ``y``.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Data; a DataFrame's column names name the features.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets.
+    methods : list of str, default=None
+        Methods to compute; ``None`` means every method that applies to each model.
+        The network-reading methods are skipped for other estimators, and the
+        comparison records why in ``skipped``.
+    cv : int, cross-validation generator or iterable, default=None
+        Passed to every method: ``None`` measures on ``X``; otherwise cross-fitted on
+        held-out folds.
+    n_repeats : int, default=5
+        Shuffles (permutation) or retrain seeds (ablation) per feature.
+    scoring : str, callable or None, default=None
+        Score of permutation and ablation.
+    groups : None, "auto" or list of lists, default=None
+        Feature groups, as in :func:`nn_importance`.
+    n_jobs : int, default=None
+        Parallel jobs.
+    random_state : int, RandomState instance or None, default=None
+        Seeds every method; the same seed is used for every (model, method).
+
+    Returns
+    -------
+    comparison : :class:`ImportanceComparison`
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_friedman1
+    >>> from sklearn.ensemble import RandomForestRegressor
+    >>> from sklearn.neural_network import MLPRegressor
+    >>> from sknnimp import compare_importances
+    >>> X, y = make_friedman1(n_samples=200, random_state=0)
+    >>> models = {"mlp": MLPRegressor(hidden_layer_sizes=(20,), solver="lbfgs",
+    ...                               max_iter=300, random_state=0),
+    ...           "forest": RandomForestRegressor(n_estimators=20, random_state=0)}
+    >>> comparison = compare_importances(models, X, y, methods=["gradient",
+    ...                                  "permutation"], random_state=0)
+    >>> sorted(comparison.results)
+    [('forest', 'permutation'), ('mlp', 'gradient'), ('mlp', 'permutation')]
+    >>> comparison.skipped
+    {('forest', 'gradient'): 'needs the weights of an MLP (RandomForestRegressor)'}
+    """
+    estimators = estimator if isinstance(estimator, dict) else {"model": estimator}
+    requested = list(METHODS) if methods is None else list(methods)
+    unknown = sorted(set(requested) - set(METHODS))
+    if unknown:
+        raise ValueError(f"Unknown methods {unknown}; choose among {list(METHODS)}.")
+    # One integer seed, so that every (model, method) sees the same randomness.
+    seed = check_random_state(random_state).randint(2**31 - 1)
+    options = dict(cv=cv, n_repeats=n_repeats, scoring=scoring, groups=groups)
+    options.update(n_jobs=n_jobs, random_state=seed)
+    results, skipped, models = {}, {}, {}
+    for name, model in estimators.items():
+        network = _is_network(model)
+        models[name] = _fitted(model, X, y)
+        for method in requested:
+            if method in NETWORK_METHODS and not network:
+                skipped[(name, method)] = (
+                    f"needs the weights of an MLP ({type(model).__name__})"
+                )
+                continue
+            results[(name, method)] = nn_importance(
+                models[name], X, y, method=method, **options
+            )
+    return ImportanceComparison(
+        results, skipped, _feature_names(X), models, (X, y, None), options
+    )
