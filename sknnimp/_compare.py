@@ -148,21 +148,25 @@ class ImportanceComparison:
             Symmetric, ones on the diagonal, indexed by ``(model, method)``. A pair
             where one method gives the same importance to every feature is NaN.
         """
+        pd = require_pandas()
+        matrix = self.agreement_matrix(kind)
+        index = pd.MultiIndex.from_tuples(list(self.results), names=["model", "method"])
+        return pd.DataFrame(matrix, index=index, columns=index)
+
+    def agreement_matrix(self, kind="spearman"):
+        """:meth:`agreement` as an array; rows and columns follow ``results``."""
         if kind not in ("spearman", "kendall"):
             raise ValueError(f"kind must be 'spearman' or 'kendall'; got {kind!r}.")
-        pd = require_pandas()
-        keys = list(self.results)
-        values = [self.results[key].importances_mean for key in keys]
+        values = [result.importances_mean for result in self.results.values()]
         correlation = stats.spearmanr if kind == "spearman" else stats.kendalltau
-        matrix = np.eye(len(keys))
-        for a in range(len(keys)):
-            for b in range(a + 1, len(keys)):
+        matrix = np.eye(len(values))
+        for a in range(len(values)):
+            for b in range(a + 1, len(values)):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # constant input: NaN
                     value = correlation(values[a], values[b]).statistic
                 matrix[a, b] = matrix[b, a] = value
-        index = pd.MultiIndex.from_tuples(keys, names=["model", "method"])
-        return pd.DataFrame(matrix, index=index, columns=index)
+        return matrix
 
     def overfitting(self, n_splits=5):
         """Permutation importance on the training data against held-out folds.
@@ -183,8 +187,20 @@ class ImportanceComparison:
             ``train``, ``held_out``, ``difference``, ``flagged``.
         """
         pd = require_pandas()
-        X, y, sample_weight = self._data
-        columns = {}
+        columns = {
+            (model, quantity): values
+            for model, found in self.overfitting_flags(n_splits).items()
+            for quantity, values in found.items()
+        }
+        table = pd.DataFrame(
+            columns, index=pd.Index(self.feature_names, name="feature")
+        )
+        table.columns.names = ["model", "quantity"]
+        return table
+
+    def overfitting_flags(self, n_splits=5):
+        """:meth:`overfitting` as ``model -> {quantity: array}``, without pandas."""
+        flags = {}
         for model in self.models:
             train, held_out = self._permutation_pair(model, n_splits)
             difference = train.importances_mean - held_out.importances_mean
@@ -195,22 +211,20 @@ class ImportanceComparison:
             flagged = (difference > OVERFITTING_Z * se) & (
                 difference > 0.5 * train.importances_mean
             )
-            columns[(model, "train")] = train.importances_mean
-            columns[(model, "held_out")] = held_out.importances_mean
-            columns[(model, "difference")] = difference
-            columns[(model, "flagged")] = flagged
-        table = pd.DataFrame(
-            columns, index=pd.Index(self.feature_names, name="feature")
-        )
-        table.columns.names = ["model", "quantity"]
-        return table
+            flags[model] = {
+                "train": train.importances_mean,
+                "held_out": held_out.importances_mean,
+                "difference": difference,
+                "flagged": flagged,
+            }
+        return flags
 
     def _permutation_pair(self, model, n_splits):
         """(training, held-out) permutation results for ``model``, computed once."""
         if model in self._overfitting:
             return self._overfitting[model]
         X, y, sample_weight = self._data
-        options = dict(self._options)
+        options = dict(self._options, null_repeats=0, verbose=0)
         cv = options.pop("cv")
         existing = self.results.get((model, "permutation"))
         kwargs = dict(method="permutation", sample_weight=sample_weight, **options)
@@ -260,8 +274,10 @@ class ImportanceComparison:
         "n_repeats": [Interval(Integral, 1, None, closed="left")],
         "scoring": [str, callable, None],
         "groups": [StrOptions({"auto"}), list, None],
+        "null_repeats": [Interval(Integral, 0, None, closed="left")],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     },
     prefer_skip_nested_validation=True,
 )
@@ -275,8 +291,10 @@ def compare_importances(
     n_repeats=5,
     scoring=None,
     groups=None,
+    null_repeats=0,
     n_jobs=None,
     random_state=None,
+    verbose=0,
 ):
     """Compute several importance methods, for one or several models, side by side.
 
@@ -303,10 +321,15 @@ def compare_importances(
         Score of permutation and ablation.
     groups : None, "auto" or list of lists, default=None
         Feature groups, as in :func:`nn_importance`.
+    null_repeats : int, default=0
+        Refits on a permuted target for randomization p-values, as in
+        :func:`nn_importance` (for every (model, method): costly).
     n_jobs : int, default=None
         Parallel jobs.
     random_state : int, RandomState instance or None, default=None
         Seeds every method; the same seed is used for every (model, method).
+    verbose : int, default=0
+        Progress of long work on stderr.
 
     Returns
     -------
@@ -337,7 +360,8 @@ def compare_importances(
     # One integer seed, so that every (model, method) sees the same randomness.
     seed = check_random_state(random_state).randint(2**31 - 1)
     options = dict(cv=cv, n_repeats=n_repeats, scoring=scoring, groups=groups)
-    options.update(n_jobs=n_jobs, random_state=seed)
+    options.update(null_repeats=null_repeats, n_jobs=n_jobs, random_state=seed)
+    options.update(verbose=verbose)
     results, skipped, models = {}, {}, {}
     for name, model in estimators.items():
         network = _is_network(model)
