@@ -18,16 +18,18 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 from sklearn.utils._tags import get_tags
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
+    check_memory,
     check_scalar,
     validate_data,
 )
 
 from ._ablation import resolve_retrain
-from ._groups import DEFAULT_GROUP_THRESHOLD
+from ._groups import DEFAULT_GROUP_THRESHOLD, resolve_groups
 from ._importance import check_method_applies, nn_importance
 from ._methods import METHODS
 from ._parallel import fit_weighted, seeded_clone
@@ -56,15 +58,40 @@ def _default_estimator(y, sparse_input, random_state):
     return make_pipeline(StandardScaler(with_mean=not sparse_input), mlp)
 
 
-def _names_to_indices(groups, feature_names):
-    """Column names in ``groups`` replaced by indices into ``feature_names``."""
-    if groups is None or isinstance(groups, str) or feature_names is None:
-        return groups
-    names = list(feature_names)
-    return [
-        [names.index(m) if isinstance(m, str) and m in names else m for m in group]
-        for group in groups
-    ]
+def _fit_and_measure(
+    estimator, X, y, sample_weight, fit_params, *, fit, options, n_jobs, verbose
+):
+    """Fit ``estimator`` (unless ``fit`` is False) and measure importance.
+
+    Everything that affects the result is an argument, so that the selector's
+    ``memory`` can cache this call; ``threshold``, ``max_features`` and ``alpha`` only
+    act on its result and are not part of it.
+    """
+    if fit:
+        fit_weighted(estimator, X, y, sample_weight, fit_params)
+    result = nn_importance(
+        estimator,
+        X,
+        y,
+        sample_weight=sample_weight,
+        n_jobs=n_jobs,
+        verbose=verbose,
+        **options,
+    )
+    return estimator, result
+
+
+def _wrapped_has(method):
+    """Is ``method`` available on the fitted (or, before fit, the given) estimator?"""
+
+    def check(selector):
+        if hasattr(selector, "estimator_"):
+            return hasattr(selector.estimator_, method)
+        if selector.estimator is None:
+            return method in ("predict", "score")
+        return hasattr(selector.estimator, method)
+
+    return check
 
 
 def _threshold_value(threshold, importances):
@@ -182,6 +209,12 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         Seeds the default network, shuffles and retraining. When set, it also seeds
         every ``random_state`` of the (cloned) estimator that is ``None``, so that the
         whole fit is reproducible; an estimator's own seed is kept.
+    memory : str, joblib.Memory or None, default=None
+        Cache of the fitted network and its importances, keyed on everything that
+        affects them (data, weights, estimator and method parameters) but not on
+        ``threshold``, ``max_features`` or ``alpha``: a ``GridSearchCV`` over those
+        fits the network once per split instead of once per candidate. A string is a
+        cache directory. ``None``: no caching.
     verbose : int, default=0
         Progress messages for long work.
 
@@ -257,6 +290,7 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         "prefit": ["boolean"],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
+        "memory": [None, str, HasMethods(["cache"])],
         "verbose": ["verbose"],
     }
 
@@ -280,6 +314,7 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         prefit=False,
         n_jobs=None,
         random_state=None,
+        memory=None,
         verbose=0,
     ):
         self.estimator = estimator
@@ -299,6 +334,7 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         self.prefit = prefit
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.memory = memory
         self.verbose = verbose
 
     def _needs_y(self):
@@ -371,6 +407,11 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
                 sample_weight, X, ensure_non_negative=True
             )
         max_features = self._check_max_features(X)
+        groups = self.groups
+        if isinstance(groups, list):
+            # Names and indices are checked before any fitting; names are matched
+            # against the columns seen here, since X is an array from now on.
+            groups = resolve_groups(groups, X, getattr(self, "feature_names_in_", None))
 
         if self.prefit:
             try:
@@ -389,12 +430,8 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
                 estimator = _default_estimator(y, sparse.issparse(X), seed)
             else:
                 estimator = seeded_clone(self.estimator, seed)
-            fit_weighted(estimator, X, y, sample_weight, fit_params)
 
-        result = nn_importance(
-            estimator,
-            X,
-            y,
+        options = dict(
             method=self.method,
             fill=self.fill,
             retrain=self.retrain,
@@ -402,14 +439,23 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
             n_repeats=self.n_repeats,
             max_samples=self.max_samples,
             cv=self.cv,
-            groups=_names_to_indices(
-                self.groups, getattr(self, "feature_names_in_", None)
-            ),
+            groups=groups,
             group_threshold=self.group_threshold,
             null_repeats=self.null_repeats,
-            sample_weight=sample_weight,
-            n_jobs=self.n_jobs,
             random_state=self.random_state,
+        )
+        measure = check_memory(self.memory).cache(
+            _fit_and_measure, ignore=["n_jobs", "verbose"]
+        )
+        estimator, result = measure(
+            estimator,
+            X,
+            y,
+            sample_weight,
+            fit_params,
+            fit=not self.prefit,
+            options=options,
+            n_jobs=self.n_jobs,
             verbose=self.verbose,
         )
 
@@ -435,6 +481,25 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         )
         check_scalar(max_features, "max_features", Integral, min_val=0)
         return max_features
+
+    @available_if(_wrapped_has("predict"))
+    def predict(self, X):
+        """Predict with the fitted network (on all of its inputs).
+
+        Together with ``score`` this lets the selector be the estimator of
+        :class:`~sklearn.feature_selection.RFECV`, which reads its
+        ``feature_importances_``.
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict(X)
+
+    @available_if(_wrapped_has("score"))
+    def score(self, X, y, sample_weight=None):
+        """The fitted network's own ``score`` (on all of its inputs)."""
+        check_is_fitted(self)
+        if sample_weight is None:
+            return self.estimator_.score(X, y)
+        return self.estimator_.score(X, y, sample_weight=sample_weight)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "feature_importances_")
