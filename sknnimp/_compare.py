@@ -45,6 +45,20 @@ def _feature_names(X):
     return [f"x{i}" for i in range(X.shape[1])]
 
 
+def _standard_error(draws, n_units):
+    """Standard error of the row means of ``draws``, of shape (n_features, n_draws).
+
+    The draws are ``n_units`` consecutive blocks of equal size (folds, each holding
+    its repeats); blocks are independent, draws within a block need not be. The
+    standard error is the standard deviation of the block means over
+    ``sqrt(n_units)``; zero with a single block (no measured spread).
+    """
+    if n_units < 2:
+        return np.zeros(len(draws))
+    means = draws.reshape(len(draws), n_units, -1).mean(axis=2)
+    return means.std(axis=1, ddof=1) / np.sqrt(n_units)
+
+
 def _is_network(estimator):
     try:
         check_network_estimator(estimator)
@@ -180,6 +194,12 @@ class ImportanceComparison:
         that does not carry over to new data ("sensitive is not the same as
         important").
 
+        The standard error of the training mean is that of its shuffles. On held-out
+        data the shuffles of one fold share the fold's model and rows, so they are
+        not independent draws: the standard error of the held-out mean is the spread
+        of the per-fold means over the square root of the number of folds (about
+        twice the naive standard error over all draws, in our measurements).
+
         Returns
         -------
         overfitting : pandas.DataFrame
@@ -204,9 +224,12 @@ class ImportanceComparison:
         for model in self.models:
             train, held_out = self._permutation_pair(model, n_splits)
             difference = train.importances_mean - held_out.importances_mean
-            se = np.sqrt(
-                train.importances_std**2 / train.importances.shape[1]
-                + held_out.importances_std**2 / held_out.importances.shape[1]
+            n_repeats = self._options["n_repeats"]
+            se = np.hypot(
+                _standard_error(train.importances, train.importances.shape[1]),
+                _standard_error(
+                    held_out.importances, held_out.importances.shape[1] // n_repeats
+                ),
             )
             flagged = (difference > OVERFITTING_Z * se) & (
                 difference > 0.5 * train.importances_mean
@@ -221,8 +244,8 @@ class ImportanceComparison:
 
     def _permutation_pair(self, model, n_splits):
         """(training, held-out) permutation results for ``model``, computed once."""
-        if model in self._overfitting:
-            return self._overfitting[model]
+        if (model, n_splits) in self._overfitting:
+            return self._overfitting[(model, n_splits)]
         X, y, sample_weight = self._data
         options = dict(self._options, null_repeats=0, verbose=0)
         cv = options.pop("cv")
@@ -242,7 +265,7 @@ class ImportanceComparison:
                 cv=cv if cv is not None else n_splits,
                 **kwargs,
             )
-        self._overfitting[model] = (train, held_out)
+        self._overfitting[(model, n_splits)] = (train, held_out)
         return train, held_out
 
     def plot(self, *, kind="spearman", figure=None):
