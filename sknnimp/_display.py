@@ -57,8 +57,9 @@ class ImportanceDisplay:
     >>> X, y = make_friedman1(n_samples=200, random_state=0)
     >>> selector = NNImportanceSelector(random_state=0).fit(X, y)
     >>> display = ImportanceDisplay.from_estimator(selector)
-    >>> [label.get_text() for label in display.ax_.get_yticklabels()][:2]
-    ['x2', 'x3']
+    >>> labels = [label.get_text() for label in display.ax_.get_yticklabels()]
+    >>> sorted(labels[:5])  # the five informative inputs at the top
+    ['x0', 'x1', 'x2', 'x3', 'x4']
     """
 
     def __init__(
@@ -141,7 +142,10 @@ class ImportanceDisplay:
         if ax is None:
             n_shown = len(self.importances) if max_display is None else max_display
             _, ax = plt.subplots(figsize=(6, 1.2 + 0.32 * n_shown))
-        names = self.feature_names or _feature_names(self.importances[None, :])
+        if self.feature_names is None:
+            names = _feature_names(self.importances[None, :])
+        else:  # a list, an array or a pandas Index
+            names = [str(name) for name in self.feature_names]
         order = np.argsort(-self.importances, kind="mergesort")[:max_display]
         positions = np.arange(len(order))[::-1]  # first in order at the top
         selected = (
@@ -232,8 +236,12 @@ class ComparisonDisplay:
         heat_ax.set_yticks(range(len(keys)), labels)
         for a in range(len(keys)):
             for b in range(len(keys)):
-                text = "" if np.isnan(agreement[a, b]) else f"{agreement[a, b]:.2f}"
-                heat_ax.text(b, a, text, ha="center", va="center", fontsize="small")
+                value = agreement[a, b]
+                text = "" if np.isnan(value) else f"{value:.2f}"
+                color = "white" if abs(value) > 0.6 else "black"  # legible on dark
+                heat_ax.text(
+                    b, a, text, ha="center", va="center", fontsize="small", color=color
+                )
         heat_ax.set_title(f"agreement ({kind} rank correlation)")
         figure.colorbar(image, ax=heat_ax, shrink=0.8)
         figure.tight_layout()
