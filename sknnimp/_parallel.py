@@ -8,6 +8,7 @@ use no more threads than there are cores.
 
 import sys
 import time
+from contextlib import nullcontext
 
 from joblib import cpu_count, effective_n_jobs
 from sklearn.base import clone
@@ -38,18 +39,30 @@ def run_tasks(function, arguments, *, n_jobs=None, verbose=0, label="tasks"):
     results = []
     start = time.perf_counter()
     step = max(1, total // 20)
-    for done, result in enumerate(
-        parallel(delayed(_limited)(function, n_threads, args) for args in arguments),
-        start=1,
-    ):
-        results.append(result)
-        if verbose > 0 and (done % step == 0 or done == total):
-            elapsed = time.perf_counter() - start
-            print(
-                f"[sknnimp] {label}: {done}/{total} done, {elapsed:.1f}s elapsed",
-                file=sys.stderr,
-                flush=True,
-            )
+    # Tasks in threads of this process (threading backend, Dask workers in this
+    # process) share its BLAS thread pool. Limits that they set and restore one by
+    # one undo each other's (and threadpoolctl ignores BLAS limits set from all but
+    # one thread), so the limit is also held here, around the whole run.
+    limit = (
+        nullcontext()
+        if n_threads is None
+        else threadpool_limits(limits=n_threads, user_api="blas")
+    )
+    with limit:
+        for done, result in enumerate(
+            parallel(
+                delayed(_limited)(function, n_threads, args) for args in arguments
+            ),
+            start=1,
+        ):
+            results.append(result)
+            if verbose > 0 and (done % step == 0 or done == total):
+                elapsed = time.perf_counter() - start
+                print(
+                    f"[sknnimp] {label}: {done}/{total} done, {elapsed:.1f}s elapsed",
+                    file=sys.stderr,
+                    flush=True,
+                )
     return results
 
 
