@@ -39,6 +39,7 @@ def run_tasks(function, arguments, *, n_jobs=None, verbose=0, label="tasks"):
     results = []
     start = time.perf_counter()
     step = max(1, total // 20)
+    terminal = verbose > 0 and sys.stderr.isatty()
     # Tasks in threads of this process (threading backend, Dask workers in this
     # process) share its BLAS thread pool. Limits that they set and restore one by
     # one undo each other's (and threadpoolctl ignores BLAS limits set from all but
@@ -56,14 +57,22 @@ def run_tasks(function, arguments, *, n_jobs=None, verbose=0, label="tasks"):
             start=1,
         ):
             results.append(result)
-            if verbose > 0 and (done % step == 0 or done == total):
-                elapsed = time.perf_counter() - start
-                print(
-                    f"[sknnimp] {label}: {done}/{total} done, {elapsed:.1f}s elapsed",
-                    file=sys.stderr,
-                    flush=True,
-                )
+            if verbose > 0 and (terminal or done % step == 0 or done == total):
+                _report(label, done, total, time.perf_counter() - start, terminal)
     return results
+
+
+def _report(label, done, total, elapsed, terminal):
+    """One progress report on stderr: a bar redrawn in place on a terminal."""
+    width = 24
+    filled = round(width * done / total) if total else width
+    bar = "#" * filled + "-" * (width - filled)
+    text = f"[sknnimp] {label}: [{bar}] {done}/{total} done, {elapsed:.1f}s elapsed"
+    if terminal:
+        sys.stderr.write("\r" + text + ("\n" if done == total else ""))
+    else:
+        sys.stderr.write(text + "\n")
+    sys.stderr.flush()
 
 
 def seeded_clone(estimator, seed, *, only_unseeded=True):

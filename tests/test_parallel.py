@@ -222,7 +222,7 @@ def test_read_only_and_memory_mapped_inputs(
 
 
 PROGRESS = re.compile(
-    r"^\[sknnimp\] (?P<label>[^:]+): (?P<done>\d+)/(?P<total>\d+) done, "
+    r"^\[sknnimp\] (?P<label>[^:]+): \[[#-]+\] (?P<done>\d+)/(?P<total>\d+) done, "
     r"\d+\.\ds elapsed$"
 )
 
