@@ -11,35 +11,58 @@ import numpy as np
 from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
-from scipy.stats import spearmanr
 
 #: Default cut of the clustering: inputs whose average |Spearman rho| exceeds 0.8
 #: (distance 1 - |rho| below 0.2) form a group.
 DEFAULT_GROUP_THRESHOLD = 0.2
 
 
-def correlation_groups(X, threshold=DEFAULT_GROUP_THRESHOLD):
+def correlation_groups(X, threshold=DEFAULT_GROUP_THRESHOLD, sample_weight=None):
     """Groups from average-linkage clustering on the distance ``1 - |Spearman rho|``.
 
     The dendrogram is cut at ``threshold``: a group's members are, on average, at
-    distance below it. A constant column (no defined correlation) stays alone.
+    distance below it. A constant column (no defined correlation) stays alone. With
+    ``sample_weight``, rho is that of the data with every row repeated as often as its
+    weight says (average ranks for ties, weighted Pearson correlation of the ranks).
     """
-    X = X.toarray() if sparse.issparse(X) else np.asarray(X)
+    X = X.toarray() if sparse.issparse(X) else np.asarray(X, dtype=float)
     n_features = X.shape[1]
     if n_features < 2:
         return [np.arange(n_features)]
-    varying = np.ptp(X, axis=0) > 0
+    w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
+    present = w > 0
+    varying = np.ptp(X[present], axis=0) > 0
     distance = np.ones((n_features, n_features))
     if varying.sum() >= 2:
-        rho = spearmanr(X[:, varying]).statistic
-        rho = np.atleast_2d(rho)
         idx = np.flatnonzero(varying)
-        distance[np.ix_(idx, idx)] = 1.0 - np.abs(np.nan_to_num(rho))
+        rho = _weighted_spearman(X[:, idx], w)
+        distance[np.ix_(idx, idx)] = 1.0 - np.abs(rho)
     distance = np.clip((distance + distance.T) / 2, 0.0, 1.0)
     np.fill_diagonal(distance, 0.0)
     tree = linkage(squareform(distance, checks=False), method="average")
     labels = fcluster(tree, t=threshold, criterion="distance")
     return _ordered([np.flatnonzero(labels == label) for label in np.unique(labels)])
+
+
+def _weighted_ranks(x, w):
+    """Average ranks of ``x`` in the data with row ``r`` repeated ``w[r]`` times."""
+    order = np.argsort(x, kind="mergesort")
+    _, starts = np.unique(x[order], return_index=True)
+    tie_weight = np.add.reduceat(w[order], starts)
+    below = np.cumsum(tie_weight) - tie_weight
+    ranks = np.empty(len(x))
+    ranks[order] = np.repeat(below + (tie_weight + 1) / 2, np.diff([*starts, len(x)]))
+    return ranks
+
+
+def _weighted_spearman(X, w):
+    """Spearman correlation matrix of the (varying) columns of ``X``, weighted."""
+    ranks = np.column_stack([_weighted_ranks(X[:, j], w) for j in range(X.shape[1])])
+    w = w / w.sum()
+    centred = (ranks - w @ ranks) * np.sqrt(w)[:, None]
+    cov = centred.T @ centred
+    scale = np.sqrt(np.diag(cov))
+    return np.clip(cov / np.outer(scale, scale), -1.0, 1.0)
 
 
 def _ordered(groups):
@@ -48,7 +71,13 @@ def _ordered(groups):
     return sorted(groups, key=lambda g: g[0])
 
 
-def resolve_groups(groups, X, feature_names=None, threshold=DEFAULT_GROUP_THRESHOLD):
+def resolve_groups(
+    groups,
+    X,
+    feature_names=None,
+    threshold=DEFAULT_GROUP_THRESHOLD,
+    sample_weight=None,
+):
     """A list of index arrays covering every column once.
 
     ``groups`` is ``None`` (one group per column), ``"auto"`` (see
@@ -62,7 +91,7 @@ def resolve_groups(groups, X, feature_names=None, threshold=DEFAULT_GROUP_THRESH
     if isinstance(groups, str):
         if groups != "auto":
             raise ValueError(f"groups must be None, 'auto' or a list; got {groups!r}.")
-        return correlation_groups(X, threshold)
+        return correlation_groups(X, threshold, sample_weight)
     names = None if feature_names is None else list(map(str, feature_names))
     seen = np.zeros(n_features, dtype=bool)
     resolved = []

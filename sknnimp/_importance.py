@@ -257,7 +257,9 @@ def nn_importance(
         )
     if sample_weight is not None:
         sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
-    group_list = resolve_groups(groups, X, feature_names, group_threshold)
+    group_list = resolve_groups(
+        groups, X, feature_names, group_threshold, sample_weight
+    )
     random_state = check_random_state(random_state)
     options = dict(
         method=method,
