@@ -19,6 +19,9 @@ def _selectors():
     for method in METHODS:
         for network in _NETWORKS.values():
             yield NNImportanceSelector(network, method=method)
+    # Correlation groups found at fit time, on whatever data the checks pass.
+    for kind, method in [("regressor", "gradient"), ("classifier", "permutation")]:
+        yield NNImportanceSelector(_NETWORKS[kind], method=method, groups="auto")
 
 
 def _expected_failed_checks(selector):
