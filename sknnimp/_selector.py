@@ -387,8 +387,10 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
                 )
         if self.estimator is not None:
             check_method_applies(self.estimator, self.method)
-            if self.method == "ablation":
-                resolve_retrain(self.estimator, self.retrain, self.fill)
+        if self.method == "ablation":
+            # The default estimator is a network too.
+            template = MLPRegressor() if self.estimator is None else self.estimator
+            resolve_retrain(template, self.retrain, self.fill)
         if self._needs_y() or y is not None:
             X, y = validate_data(
                 self,

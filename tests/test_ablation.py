@@ -690,11 +690,6 @@ def test_drop_needs_retraining_with_the_default_estimator():
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with estimator=None the selector fits the default network before "
-    "nn_importance rejects fill='drop' with retrain='none'",
-)
 def test_drop_needs_retraining_with_the_default_estimator_before_fitting(
     monkeypatch,
 ):
