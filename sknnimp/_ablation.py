@@ -14,6 +14,10 @@ removed), and the model is retrained:
   intact network for the same number of iterations with the same seed, so that the
   difference measures the inputs and not the extra training.
 - ``"none"``: no retraining (occlusion); one draw per fold.
+
+Repeats differ by their retraining seed. With a deterministic solver (``lbfgs``) warm
+repeats coincide, and their spread (a zero-width interval) says nothing about the
+uncertainty of the importance: use ``cv`` for draws on held-out folds.
 """
 
 import math

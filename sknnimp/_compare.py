@@ -9,7 +9,7 @@ only on the data the model was trained on.
 import warnings
 
 import numpy as np
-from scipy import stats
+from scipy import sparse, stats
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils import check_random_state
@@ -68,11 +68,16 @@ def _is_network(estimator):
 
 
 def _fitted(estimator, X, y):
-    """``estimator`` if fitted, else a clone fitted on ``X``, ``y``."""
+    """``estimator`` if fitted, else a clone fitted on ``X``, ``y``.
+
+    Importance is measured on ``X`` as an array, so the clone is fitted on the array
+    too (a model fitted on a DataFrame would warn about missing feature names).
+    """
     try:
         check_is_fitted(estimator)
         return estimator
     except NotFittedError:
+        X = X if sparse.issparse(X) else np.asarray(X)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             return clone(estimator).fit(X, y)

@@ -25,7 +25,6 @@ from sklearn.model_selection import KFold
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
-from threadpoolctl import threadpool_limits
 
 from sknnimp import NNImportanceSelector, _ablation, nn_importance
 
@@ -45,14 +44,6 @@ Y = SIGNAL + 0.1 * _rng.normal(size=N)
 Y_BIN = np.where(SIGNAL > np.median(SIGNAL), "high", "low")
 Y_MULTICLASS = np.digitize(SIGNAL, np.quantile(SIGNAL, [1 / 3, 2 / 3]))
 FILLS = ["mean", "median", "zero", 1.5]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_blas_thread():
-    """The networks here are small: one BLAS thread is faster than several, and
-    steadier on a shared machine."""
-    with threadpool_limits(limits=1):
-        yield
 
 
 def _mlp(kind="reg", **params):

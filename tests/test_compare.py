@@ -13,19 +13,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 from sknnimp import ImportanceComparison, compare_importances
 from sknnimp._methods import AGNOSTIC_METHODS, METHODS, NETWORK_METHODS
 
 N_FEATURES = 6  # make_friedman1: inputs 0-4 informative, 5 noise
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_blas_thread():
-    # The networks here are tiny: BLAS threads only add overhead on a busy machine.
-    with threadpool_limits(limits=1):
-        yield
 
 
 def _mlp(**params):

@@ -11,7 +11,6 @@ from sklearn.inspection import permutation_importance
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 from sknnimp import (
     ComparisonDisplay,
@@ -28,12 +27,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 ORANGE = matplotlib.colors.to_rgba("tab:orange")
 BLUE = matplotlib.colors.to_rgba("tab:blue")
 MIN_PNG_BYTES = 10_000
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_blas_thread():
-    with threadpool_limits(limits=1):
-        yield
 
 
 @pytest.fixture(autouse=True)

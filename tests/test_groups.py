@@ -15,7 +15,6 @@ from scipy import stats
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
-from threadpoolctl import threadpool_limits
 
 from sknnimp import NNImportanceSelector, nn_importance
 from sknnimp._groups import (
@@ -24,15 +23,6 @@ from sknnimp._groups import (
     expand,
     resolve_groups,
 )
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    """The matrices here are tiny: BLAS threads only add contention on a busy machine
-    (an lbfgs fit of a small network was 30x slower with two threads than with one).
-    Parallel workers limit their own threads."""
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def _as_lists(groups):

@@ -16,7 +16,6 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 from sknnimp import NNImportanceSelector, nn_importance
 from sknnimp._significance import (
@@ -25,16 +24,6 @@ from sknnimp._significance import (
     min_null_repeats,
     randomization_pvalues,
 )
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    """The matrices here are tiny: BLAS threads only add contention on a busy machine
-    (an lbfgs fit of a small network was 30x slower with two threads than with one).
-    Parallel workers limit their own threads."""
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
 
 INFORMATIVE = [0, 1, 2, 3, 4]
 NOISE = [5, 6, 7, 8, 9]
