@@ -59,6 +59,14 @@ _ACTIVATIONS = {
     "exp": np.exp,
 }
 
+# Hidden activations computed in place, for temporaries that are not needed after.
+_INPLACE_ACTIVATIONS = {
+    "identity": _identity,
+    "logistic": lambda z: expit(z, out=z),
+    "tanh": lambda z: np.tanh(z, out=z),
+    "relu": lambda z: np.maximum(z, 0, out=z),
+}
+
 # Derivative of a hidden activation, written in terms of its value ``a = g(z)``
 # (and of ``z`` for relu, whose derivative at 0 is taken as 0, as in training).
 _HIDDEN_DERIVATIVES = {
@@ -186,12 +194,18 @@ class MLPNetwork:
         """``z_1`` for raw rows ``X`` (dense or sparse), shape ``(n, n_hidden_1)``."""
         return np.asarray(safe_sparse_dot(X, self.first_coef)) + self.first_intercept
 
-    def propagate(self, z1, *, biases=True, output_activation=True):
-        """Forward pass from the first pre-activation ``z_1`` to the output."""
+    def propagate(self, z1, *, biases=True, output_activation=True, overwrite=False):
+        """Forward pass from the first pre-activation ``z_1`` to the output.
+
+        With ``overwrite``, ``z1`` is a temporary that may be overwritten (saving one
+        allocation per layer).
+        """
         hidden = _ACTIVATIONS[self.activation]
+        inplace = _INPLACE_ACTIVATIONS[self.activation]
         z = z1
-        for w, c in zip(self.coefs[1:], self.intercepts[1:]):
-            z = hidden(z) @ w
+        for layer, (w, c) in enumerate(zip(self.coefs[1:], self.intercepts[1:])):
+            # Pre-activations after the first one are this function's own temporaries.
+            z = (inplace(z) if overwrite or layer > 0 else hidden(z)) @ w
             if biases:
                 z += c
         if output_activation:
@@ -209,7 +223,8 @@ class MLPNetwork:
         out = np.empty((n, self.n_outputs))
         for start in range(0, n, batch_size):
             rows = slice(start, min(start + batch_size, n))
-            out[rows] = self.propagate(self.first_preactivation(X[rows]))
+            z1 = self.first_preactivation(X[rows])
+            out[rows] = self.propagate(z1, overwrite=True)
         return out
 
     def forward_network_space(self, Xp, *, biases=True, output_activation=True):

@@ -191,14 +191,14 @@ def _network_outputs(net, z1, shift_inputs=None, shift_coef=None):
     for start in range(0, n, batch_size):
         rows = slice(start, min(start + batch_size, n))
         if shift_inputs is None:
-            z = z1[rows]
-        elif shift_coef.shape[0] == 1:  # one column: an outer product
+            outputs[rows] = net.propagate(z1[rows])
+            continue
+        if shift_coef.shape[0] == 1:  # one column: an outer product
             z = shift_inputs[rows] * shift_coef
-            z += z1[rows]
         else:
             z = shift_inputs[rows] @ shift_coef
-            z += z1[rows]
-        outputs[rows] = net.propagate(z)
+        z += z1[rows]
+        outputs[rows] = net.propagate(z, overwrite=True)
     return outputs
 
 
