@@ -30,6 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._network import MLPNetwork, _pipeline_steps
 from ._parallel import fit_weighted, run_tasks, seeded_clone
+from ._permutation import score
 
 #: Warm retraining continues for this fraction of the iterations the network took to
 #: fit (at least ``WARM_MIN_ITER``).
@@ -120,12 +121,6 @@ def _ablate(X, group, values):
     return X
 
 
-def _score(scorer, estimator, X, y, sample_weight):
-    if sample_weight is None:
-        return scorer(estimator, X, y)
-    return scorer(estimator, X, y, sample_weight=sample_weight)
-
-
 def _cold_task(template, seed, fold, group, scorer):
     """Score of a fresh clone trained with ``group`` ablated (intact if None)."""
     X_train, y_train, w_train, X_eval, y_eval, w_eval, values = fold
@@ -133,13 +128,13 @@ def _cold_task(template, seed, fold, group, scorer):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         fit_weighted(model, _ablate(X_train, group, values), y_train, w_train)
-    return _score(scorer, model, _ablate(X_eval, group, values), y_eval, w_eval)
+    return score(scorer, model, _ablate(X_eval, group, values), y_eval, w_eval)
 
 
 def _none_task(model, fold, group, scorer):
     """Score of the fitted model with ``group`` filled, without retraining."""
     _, _, _, X_eval, y_eval, w_eval, values = fold
-    return _score(scorer, model, _ablate(X_eval, group, values), y_eval, w_eval)
+    return score(scorer, model, _ablate(X_eval, group, values), y_eval, w_eval)
 
 
 def _warm_task(mlp, n_iter, seed, fold, group, scorer):
@@ -167,7 +162,7 @@ def _warm_task(mlp, n_iter, seed, fold, group, scorer):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         fit_weighted(mlp, X_train, y_train, w_train)
-    return _score(scorer, mlp, X_eval, y_eval, w_eval)
+    return score(scorer, mlp, X_eval, y_eval, w_eval)
 
 
 def _warm_fold(model, fold, fill):

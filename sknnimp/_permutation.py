@@ -76,7 +76,18 @@ def _draw_permutations(seed, n_samples, max_samples, n_repeats):
     return rows, permutations
 
 
-def _score(scorer, estimator, X, y, sample_weight):
+def score(scorer, estimator, X, y, sample_weight):
+    """``scorer(estimator, X, y[, sample_weight])``.
+
+    Importance is computed on arrays; an estimator fitted on a DataFrame gets its rows
+    back as a DataFrame with the column names it was fitted with, so that it neither
+    warns nor mis-aligns columns.
+    """
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None and not sparse.issparse(X) and len(names) == X.shape[1]:
+        import pandas as pd
+
+        X = pd.DataFrame(X, columns=names)
     if sample_weight is None:
         return scorer(estimator, X, y)
     return scorer(estimator, X, y, sample_weight=sample_weight)
@@ -106,7 +117,7 @@ def _estimator_group_scores(
             X_permuted = _replace_sparse_columns(X, group, x_group[perm])
         else:
             X_permuted[:, group] = x_group[perm]
-        scores.append(_score(scorer, estimator, X_permuted, y, sample_weight))
+        scores.append(score(scorer, estimator, X_permuted, y, sample_weight))
     return np.array(scores)
 
 
@@ -235,7 +246,7 @@ def _network_group_scores(
             outputs[changed] = _network_outputs(
                 net, z1[changed], shift[changed], coef_group
             )
-        scores.append(_score(scorer, stand_in(outputs), placeholder, y, sample_weight))
+        scores.append(score(scorer, stand_in(outputs), placeholder, y, sample_weight))
     return np.array(scores)
 
 
@@ -447,7 +458,7 @@ def _estimator_tasks(
     estimator, X, y, sample_weight, groups, rows, permutations, scorer
 ):
     """Baseline score and one task per group, for any estimator."""
-    baseline = _score(scorer, estimator, X, y, sample_weight)
+    baseline = score(scorer, estimator, X, y, sample_weight)
     X, y, sample_weight = _subsample(rows, X, y, sample_weight)
     tasks = (
         delayed(_estimator_group_scores)(
@@ -478,7 +489,7 @@ def _network_tasks(
         base_outputs = _network_outputs(net, z1)
         outputs = net.forward(X, batch_size=_batch_rows(net))
     placeholder = np.empty((X.shape[0], 0))  # the stand-in reads no input values
-    baseline = _score(scorer, stand_in(outputs), placeholder, y, sample_weight)
+    baseline = score(scorer, stand_in(outputs), placeholder, y, sample_weight)
 
     if sparse.issparse(X):
         X = X.tocsc()  # cheap column access

@@ -1,6 +1,7 @@
 """compare_importances: methods and models side by side, agreement, overfitting."""
 
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -180,7 +181,12 @@ def test_unknown_method_is_rejected(data):
 def test_a_fitted_estimator_is_used_as_is(data):
     X, y = data
     forest = RandomForestRegressor(n_estimators=5, random_state=0).fit(X, y)
-    comparison = compare_importances(forest, X, y, methods=["permutation"])
+    with warnings.catch_warnings():
+        # Fitted on a DataFrame, it is scored on DataFrames with its column names.
+        warnings.filterwarnings("error", message="X does not have valid feature names")
+        comparison = compare_importances(
+            forest, X, y, methods=["permutation", "ablation"]
+        )
     assert comparison.models["model"] is forest
 
 
