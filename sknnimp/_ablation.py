@@ -28,7 +28,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
-from ._network import MLPNetwork, _pipeline_steps
+from ._network import MLPNetwork, _pipeline_steps, is_network
 from ._parallel import fit_weighted, run_tasks, seeded_clone
 from ._permutation import score
 
@@ -36,14 +36,6 @@ from ._permutation import score
 #: fit (at least ``WARM_MIN_ITER``).
 WARM_FRACTION = 0.05
 WARM_MIN_ITER = 2
-
-
-def is_network(estimator):
-    try:
-        _pipeline_steps(estimator)
-    except TypeError:
-        return False
-    return True
 
 
 def resolve_retrain(estimator, retrain, fill):

@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._importance import nn_importance
 from ._methods import METHODS, NETWORK_METHODS
-from ._network import check_network_estimator
+from ._network import is_network
 
 #: How many standard errors a training/held-out difference must exceed to be flagged.
 OVERFITTING_Z = 2.0
@@ -57,14 +57,6 @@ def _standard_error(draws, n_units):
         return np.zeros(len(draws))
     means = draws.reshape(len(draws), n_units, -1).mean(axis=2)
     return means.std(axis=1, ddof=1) / np.sqrt(n_units)
-
-
-def _is_network(estimator):
-    try:
-        check_network_estimator(estimator)
-    except TypeError:
-        return False
-    return True
 
 
 def _fitted(estimator, X, y):
@@ -392,7 +384,7 @@ def compare_importances(
     options.update(verbose=verbose)
     results, skipped, models = {}, {}, {}
     for name, model in estimators.items():
-        network = _is_network(model)
+        network = is_network(model)
         models[name] = _fitted(model, X, y)
         for method in requested:
             if method in NETWORK_METHODS and not network:

@@ -103,6 +103,15 @@ def _pipeline_steps(estimator):
     return scalers, mlp
 
 
+def is_network(estimator):
+    """Whether ``estimator`` is an MLP, alone or behind per-feature affine scalers."""
+    try:
+        _pipeline_steps(estimator)
+    except TypeError:
+        return False
+    return True
+
+
 def check_network_estimator(estimator):
     """Raise TypeError unless ``estimator`` is an MLP, possibly behind affine scalers.
 
