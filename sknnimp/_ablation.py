@@ -28,7 +28,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
-from ._network import MLPNetwork, _pipeline_steps, is_network
+from ._network import MLPNetwork, is_network, pipeline_steps
 from ._parallel import fit_weighted, run_tasks, seeded_clone
 from ._permutation import score
 
@@ -161,7 +161,7 @@ def _warm_fold(model, fold, fill):
     """The fold in the network's input space, plus the MLP and its warm budget."""
     X_train, y_train, w_train, X_eval, y_eval, w_eval, values = fold
     net = MLPNetwork(model)
-    _, mlp = _pipeline_steps(model)
+    _, mlp = pipeline_steps(model)
     shift = None if values is None else values * net.input_scale + net.input_offset
     network_fold = (
         net.to_network_space(X_train),

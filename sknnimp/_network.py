@@ -77,7 +77,7 @@ _HIDDEN_DERIVATIVES = {
 }
 
 
-def _pipeline_steps(estimator):
+def pipeline_steps(estimator):
     """Split ``estimator`` into (list of scalers, final MLP), or raise TypeError."""
     if isinstance(estimator, Pipeline):
         steps = [
@@ -106,7 +106,7 @@ def _pipeline_steps(estimator):
 def is_network(estimator):
     """Whether ``estimator`` is an MLP, alone or behind per-feature affine scalers."""
     try:
-        _pipeline_steps(estimator)
+        pipeline_steps(estimator)
     except TypeError:
         return False
     return True
@@ -117,7 +117,7 @@ def check_network_estimator(estimator):
 
     Works on fitted and unfitted estimators alike: only the structure is checked.
     """
-    _pipeline_steps(estimator)
+    pipeline_steps(estimator)
 
 
 def _scaler_affine(scaler, n_features):
@@ -163,7 +163,7 @@ class MLPNetwork:
     """
 
     def __init__(self, estimator):
-        scalers, mlp = _pipeline_steps(estimator)
+        scalers, mlp = pipeline_steps(estimator)
         if not hasattr(mlp, "coefs_"):
             raise ValueError(f"{type(mlp).__name__} is not fitted.")
         self.coefs = [np.asarray(w, dtype=float) for w in mlp.coefs_]

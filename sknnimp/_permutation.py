@@ -38,7 +38,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from ._network import MLPNetwork, _pipeline_steps
+from ._network import MLPNetwork, pipeline_steps
 
 #: Values a batch's temporaries (rows x widest layer) may hold in the fast path, so
 #: that they stay in the processor's cache (512 KiB of float64).
@@ -258,7 +258,7 @@ def _network_stand_in(estimator, scorer):
     look at the estimator or at ``X`` in ways a stand-in cannot honour).
     """
     try:
-        _, mlp = _pipeline_steps(estimator)
+        _, mlp = pipeline_steps(estimator)
     except TypeError:
         return None
     if not isinstance(scorer, (_BaseScorer, _PassthroughScorer)):
