@@ -382,6 +382,7 @@ def _measure(
                 groups=groups,
                 n_jobs=n_jobs,
                 random_state=seed,
+                verbose=verbose,
             )
             draws.append(fold_result.importances)
             baselines.append(fold_result.baseline_score)

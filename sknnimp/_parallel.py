@@ -1,4 +1,4 @@
-"""The one place where retraining work is spread over joblib workers.
+"""The one place where work is spread over joblib workers: retraining, permutation.
 
 Every task is an independent function call whose seed was drawn by the caller, so the
 results do not depend on ``n_jobs`` or on the joblib backend (loky, threading, Dask).

@@ -30,7 +30,6 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_params,
 )
-from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.random import sample_without_replacement
 from sklearn.utils.validation import (
     check_array,
@@ -39,6 +38,7 @@ from sklearn.utils.validation import (
 )
 
 from ._network import MLPNetwork, pipeline_steps
+from ._parallel import run_tasks
 
 #: Values a batch's temporaries (rows x widest layer) may hold in the fast path, so
 #: that they stay in the processor's cache (512 KiB of float64).
@@ -318,6 +318,7 @@ def _dense_columns(X, columns):
         "groups": ["array-like", None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     },
     prefer_skip_nested_validation=True,
 )
@@ -333,6 +334,7 @@ def permutation_importance(
     groups=None,
     n_jobs=None,
     random_state=None,
+    verbose=0,
 ):
     """Drop in score when a column, or a group of columns, is shuffled.
 
@@ -383,6 +385,8 @@ def permutation_importance(
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffles. The results do not depend on ``n_jobs`` or on the joblib
         backend.
+    verbose : int, default=0
+        Progress on stderr.
 
     Returns
     -------
@@ -444,7 +448,12 @@ def permutation_importance(
         baseline, tasks = _estimator_tasks(*data)
     else:
         baseline, tasks = _network_tasks(*data, stand_in)
-    scores = np.array(Parallel(n_jobs=n_jobs)(tasks))
+    function, arguments = tasks
+    scores = np.array(
+        run_tasks(
+            function, arguments, n_jobs=n_jobs, verbose=verbose, label="permutation"
+        )
+    )
     importances = baseline - scores
     return Bunch(
         importances_mean=importances.mean(axis=1),
@@ -460,13 +469,11 @@ def _estimator_tasks(
     """Baseline score and one task per group, for any estimator."""
     baseline = score(scorer, estimator, X, y, sample_weight)
     X, y, sample_weight = _subsample(rows, X, y, sample_weight)
-    tasks = (
-        delayed(_estimator_group_scores)(
-            estimator, X, y, sample_weight, group, permutations, scorer
-        )
+    arguments = [
+        (estimator, X, y, sample_weight, group, permutations, scorer)
         for group in groups
-    )
-    return baseline, tasks
+    ]
+    return baseline, (_estimator_group_scores, arguments)
 
 
 def _network_tasks(
@@ -494,8 +501,8 @@ def _network_tasks(
     if sparse.issparse(X):
         X = X.tocsc()  # cheap column access
     _, y, sample_weight = _subsample(rows, None, y, sample_weight)
-    tasks = (
-        delayed(_network_group_scores)(
+    arguments = [
+        (
             net,
             z1,
             base_outputs,
@@ -508,8 +515,8 @@ def _network_tasks(
             scorer,
         )
         for group in groups
-    )
-    return baseline, tasks
+    ]
+    return baseline, (_network_group_scores, arguments)
 
 
 def _subsample(rows, *arrays):
