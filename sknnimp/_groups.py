@@ -21,7 +21,8 @@ def correlation_groups(X, threshold=DEFAULT_GROUP_THRESHOLD, sample_weight=None)
     """Groups from average-linkage clustering on the distance ``1 - |Spearman rho|``.
 
     The dendrogram is cut at ``threshold``: a group's members are, on average, at
-    distance below it. A constant column (no defined correlation) stays alone. With
+    distance at most it. A constant column (no defined correlation) is at distance 1
+    from every other, so it stays alone unless ``threshold=1`` (which merges all). With
     ``sample_weight``, rho is that of the data with every row repeated as often as its
     weight says (average ranks for ties, weighted Pearson correlation of the ranks).
     """
