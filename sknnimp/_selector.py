@@ -198,8 +198,9 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         False discovery rate of ``threshold="significant"``.
     max_features : int or callable, default=None
         Keep at most this many features (the most important; ties go to the lower
-        index; a group is kept or dropped whole, so fewer may be kept). A callable
-        receives ``X`` and returns the number.
+        index). Groups are taken whole from the most important down; a group larger
+        than the room left is passed over, so fewer may be kept. A callable receives
+        ``X`` and returns the number.
     prefit : bool, default=False
         ``estimator`` is already fitted: measure importance without refitting it.
     n_jobs : int, default=None
@@ -530,14 +531,14 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         else:
             keep = scores >= self.threshold_
         if self.max_features_ is not None:
-            # The most important groups while they fit in max_features, whole.
-            order = np.argsort(-scores, kind="mergesort")
-            sizes = np.array([len(self.groups_[j]) for j in order])
-            fits = np.cumsum(sizes) <= self.max_features_
+            # Groups from the most important down, each taken whole if it still fits
+            # in max_features (a group too large is passed over, not split).
             candidates = np.zeros(len(scores), dtype=bool)
-            candidates[order[: np.argmin(fits) if not fits.all() else len(order)]] = (
-                True
-            )
+            room = self.max_features_
+            for j in np.argsort(-scores, kind="mergesort"):
+                if len(self.groups_[j]) <= room:
+                    candidates[j] = True
+                    room -= len(self.groups_[j])
             keep &= candidates
         mask = np.zeros(self.n_features_in_, dtype=bool)
         for group, kept in zip(self.groups_, keep):

@@ -517,6 +517,14 @@ def test_max_features_never_splits_a_group():
         mask = selector.get_support()
         assert mask.sum() <= max_features
         _assert_groups_whole(mask, selector.groups_)
+        # Greedy from the most important group down; a group that no longer fits is
+        # passed over and smaller, less important ones may still be taken.
+        room, expected = max_features, []
+        for group in ranked:
+            if len(group) <= room:
+                expected.extend(group)
+                room -= len(group)
+        assert_array_equal(selector.get_support(indices=True), np.sort(expected))
 
 
 # --------------------------------------------------------------------------------
