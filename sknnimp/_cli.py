@@ -326,6 +326,12 @@ def _run(args):
     )
     if args.cv:
         print(f"importance cross-fitted on {args.cv} held-out folds")
+    elif args.null_repeats:
+        print(
+            "p-values from the training data: a network refitted on a shuffled "
+            "target can fit noise and look as sensitive as the real one; --cv gives "
+            "held-out p-values"
+        )
     print()
     for key, result in comparison.results.items():
         print(_ranking(key[1], names, result))
