@@ -21,15 +21,13 @@ uncertainty of the importance: use ``cv`` for draws on held-out folds.
 """
 
 import math
-import warnings
 from copy import deepcopy
 
 import numpy as np
 from scipy import sparse
-from sklearn.exceptions import ConvergenceWarning
 
 from ._network import MLPNetwork, is_network, pipeline_steps
-from ._parallel import fit_weighted, run_tasks, seeded_clone
+from ._parallel import refit, run_tasks, seeded_clone
 from ._permutation import score
 
 #: Warm retraining continues for this fraction of the iterations the network took to
@@ -117,9 +115,7 @@ def _cold_task(template, seed, fold, group, scorer):
     """Score of a fresh clone trained with ``group`` ablated (intact if None)."""
     X_train, y_train, w_train, X_eval, y_eval, w_eval, values = fold
     model = seeded_clone(template, seed, only_unseeded=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        fit_weighted(model, _ablate(X_train, group, values), y_train, w_train)
+    refit(model, _ablate(X_train, group, values), y_train, w_train)
     return score(scorer, model, _ablate(X_eval, group, values), y_eval, w_eval)
 
 
@@ -151,9 +147,7 @@ def _warm_task(mlp, n_iter, seed, fold, group, scorer):
     mlp.set_params(early_stopping=False)  # its best-so-far state predates the ablation
     if hasattr(mlp, "best_loss_"):
         mlp.best_loss_, mlp._no_improvement_count = np.inf, 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        fit_weighted(mlp, X_train, y_train, w_train)
+    refit(mlp, X_train, y_train, w_train)
     return score(scorer, mlp, X_eval, y_eval, w_eval)
 
 

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 from scipy import sparse, stats
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._importance import nn_importance
 from ._methods import METHODS, NETWORK_METHODS
 from ._network import is_network
+from ._parallel import refit
 
 #: How many standard errors a training/held-out difference must exceed to be flagged.
 OVERFITTING_Z = 2.0
@@ -70,9 +71,7 @@ def _fitted(estimator, X, y):
         return estimator
     except NotFittedError:
         X = X if sparse.issparse(X) else np.asarray(X)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            return clone(estimator).fit(X, y)
+        return refit(clone(estimator), X, y)
 
 
 class ImportanceComparison:

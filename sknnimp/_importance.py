@@ -1,11 +1,9 @@
 """``nn_importance``: every importance method behind one function."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import clone, is_classifier
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import Bunch, _safe_indexing, check_random_state
@@ -27,7 +25,7 @@ from ._ablation import ablation_importance, resolve_retrain
 from ._groups import DEFAULT_GROUP_THRESHOLD, expand, resolve_groups
 from ._methods import AGNOSTIC_METHODS, METHODS, NETWORK_METHODS, gradient_importance
 from ._network import MLPNetwork, check_network_estimator
-from ._parallel import fit_weighted, run_tasks
+from ._parallel import refit, run_tasks
 from ._permutation import permutation_importance
 from ._significance import confidence_interval, randomization_pvalues
 
@@ -68,9 +66,7 @@ def _network_importance(estimator, X, method, sample_weight, groups):
 
 
 def _fit_fold(estimator, X, y, sample_weight):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fit_weighted(clone(estimator), X, y, sample_weight)
+    return refit(clone(estimator), X, y, sample_weight)
 
 
 def _rows(array, rows):

@@ -243,8 +243,8 @@ class MLPNetwork:
             z1 = z1 + self.intercepts[0]
         return self.propagate(z1, biases=biases, output_activation=output_activation)
 
-    def _output_jacobian(self, z, o):
-        """``do_k / dz_L,m`` for pre-activation ``z`` and output ``o``: (B, K, K)."""
+    def _output_jacobian(self, o):
+        """``do_k / dz_L,m`` from the output ``o`` alone: shape (B, K, K)."""
         n, k = o.shape
         if self.out_activation == "softmax":
             return o[:, :, None] * (np.eye(k)[None] - o[:, None, :])
@@ -272,7 +272,7 @@ class MLPNetwork:
             z = a @ w + c
         o = _ACTIVATIONS[self.out_activation](z)
         n, k = o.shape
-        delta = self._output_jacobian(z, o)  # (B, K, fan_out of the current layer)
+        delta = self._output_jacobian(o)  # (B, K, fan_out of the current layer)
         for w, z_prev, a_prev in zip(self.coefs[:0:-1], pre[::-1], post[::-1]):
             back = delta.reshape(n * k, -1) @ w.T
             delta = back.reshape(n, k, -1) * derivative(z_prev, a_prev)[:, None, :]

@@ -8,10 +8,12 @@ use no more threads than there are cores.
 
 import sys
 import time
+import warnings
 from contextlib import nullcontext
 
 from joblib import cpu_count, effective_n_jobs
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import has_fit_parameter
@@ -105,3 +107,12 @@ def fit_weighted(estimator, X, y, sample_weight=None, fit_params=None):
         else:
             fit_params["sample_weight"] = sample_weight
     return estimator.fit(X, y, **fit_params)
+
+
+def refit(estimator, X, y, sample_weight=None):
+    """:func:`fit_weighted` for the fits the package makes itself (folds, retraining,
+    refits on a permuted target), without their ``ConvergenceWarning``: warm
+    retraining stops early by design, and the user did not ask for these fits."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return fit_weighted(estimator, X, y, sample_weight)
