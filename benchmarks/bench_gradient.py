@@ -32,7 +32,7 @@ from threadpoolctl import threadpool_limits
 
 from sknnimp import nn_importance
 from sknnimp._methods import gradient_importance
-from sknnimp._network import MLPNetwork
+from sknnimp.networks import NetworkModel, column_std
 
 
 def make_data(n, p, seed):
@@ -134,7 +134,8 @@ def run(args):
     n, p, hidden = args.n, args.p, tuple(args.hidden)
     X, y = make_data(n, p, args.seed)
     model = fit_model(X, y, hidden, args.max_iter, args.seed)
-    net = MLPNetwork(model)
+    network_model = NetworkModel(model)
+    net = network_model.network
     print(
         f"n={n} p={p} hidden={hidden} BLAS threads={args.threads or 'default'} "
         f"repeats={args.repeats}"
@@ -183,8 +184,9 @@ def run(args):
     )
     for m in args.memory_n:
         Xm, _ = make_data(m, p, args.seed + 1)
-        sigma = net.input_spread(Xm)
-        peak_core = peak_memory(gradient_importance, net, sigma, Xm)
+        Xn = network_model.transform(Xm)
+        sigma = column_std(Xn)
+        peak_core = peak_memory(gradient_importance, net, sigma, Xn)
         peak_all = peak_memory(nn_importance, model, Xm, method="gradient")
         dense = 8 * m * hidden[0] * p
         print(

@@ -9,7 +9,7 @@ only on the data the model was trained on.
 import warnings
 
 import numpy as np
-from scipy import sparse, stats
+from scipy import stats
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
@@ -24,8 +24,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._importance import nn_importance
 from ._methods import METHODS, NETWORK_METHODS
-from ._network import is_network
 from ._parallel import refit
+from ._tables import column_names
+from .networks import is_network
 
 #: How many standard errors a training/held-out difference must exceed to be flagged.
 OVERFITTING_Z = 2.0
@@ -40,9 +41,9 @@ def require_pandas():
 
 
 def _feature_names(X):
-    columns = getattr(X, "columns", None)
-    if columns is not None:
-        return [str(c) for c in columns]
+    names = column_names(X)
+    if names is not None:
+        return names
     return [f"x{i}" for i in range(X.shape[1])]
 
 
@@ -61,16 +62,11 @@ def _standard_error(draws, n_units):
 
 
 def _fitted(estimator, X, y):
-    """``estimator`` if fitted, else a clone fitted on ``X``, ``y``.
-
-    Importance is measured on ``X`` as an array, so the clone is fitted on the array
-    too (a model fitted on a DataFrame would warn about missing feature names).
-    """
+    """``estimator`` if fitted, else a clone fitted on ``X``, ``y`` as they are."""
     try:
         check_is_fitted(estimator)
         return estimator
     except NotFittedError:
-        X = X if sparse.issparse(X) else np.asarray(X)
         return refit(clone(estimator), X, y)
 
 

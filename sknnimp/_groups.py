@@ -12,6 +12,8 @@ from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
+from ._tables import n_columns, numeric_matrix
+
 #: Default cut of the clustering: inputs whose average |Spearman rho| exceeds 0.8
 #: (distance 1 - |rho| below 0.2) form a group.
 DEFAULT_GROUP_THRESHOLD = 0.2
@@ -21,22 +23,40 @@ def correlation_groups(X, threshold=DEFAULT_GROUP_THRESHOLD, sample_weight=None)
     """Groups from average-linkage clustering on the distance ``1 - |Spearman rho|``.
 
     The dendrogram is cut at ``threshold``: a group's members are, on average, at
-    distance at most it. A constant column (no defined correlation) is at distance 1
+    distance at most it. Only numeric columns are grouped (missing values count as
+    the column's median); categorical, string and boolean columns stay alone. A
+    constant column (no defined correlation) is at distance 1
     from every other, so it stays alone unless ``threshold=1`` (which merges all). With
     ``sample_weight``, rho is that of the data with every row repeated as often as its
     weight says (average ranks for ties, weighted Pearson correlation of the ranks).
     """
-    X = X.toarray() if sparse.issparse(X) else np.asarray(X, dtype=float)
-    n_features = X.shape[1]
+    n_features = n_columns(X)
     if n_features < 2:
         return [np.arange(n_features)]
-    w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
+    if sparse.issparse(X):
+        values, numeric = X.toarray().astype(float), np.ones(n_features, dtype=bool)
+    else:
+        values, numeric = numeric_matrix(X)
+    # Missing values take the column's median, so that they do not form ranks of
+    # their own.
+    values = values.copy()
+    for j in range(values.shape[1]):
+        missing = np.isnan(values[:, j])
+        if missing.any():
+            values[missing, j] = (
+                np.median(values[~missing, j]) if (~missing).any() else 0.0
+            )
+    w = np.ones(len(values))
+    if sample_weight is not None:
+        w = np.asarray(sample_weight, dtype=float)
     present = w > 0
-    varying = np.ptp(X[present], axis=0) > 0
+    varying = np.zeros(n_features, dtype=bool)
+    if len(values):
+        varying[numeric] = np.ptp(values[present], axis=0) > 0
     distance = np.ones((n_features, n_features))
     if varying.sum() >= 2:
         idx = np.flatnonzero(varying)
-        rho = _weighted_spearman(X[:, idx], w)
+        rho = _weighted_spearman(values[:, varying[numeric]], w)
         distance[np.ix_(idx, idx)] = 1.0 - np.abs(rho)
     distance = np.clip((distance + distance.T) / 2, 0.0, 1.0)
     np.fill_diagonal(distance, 0.0)
@@ -86,7 +106,7 @@ def resolve_groups(
     ``feature_names`` are known, column names. Columns in no listed group are
     singletons.
     """
-    n_features = X.shape[1]
+    n_features = n_columns(X)
     if groups is None:
         return [np.array([i]) for i in range(n_features)]
     if isinstance(groups, str):

@@ -23,45 +23,86 @@ from sklearn.utils.validation import (
 
 from ._ablation import ablation_importance, resolve_retrain
 from ._groups import DEFAULT_GROUP_THRESHOLD, expand, resolve_groups
-from ._methods import AGNOSTIC_METHODS, METHODS, NETWORK_METHODS, gradient_importance
-from ._network import MLPNetwork, check_network_estimator
+from ._methods import (
+    AGNOSTIC_METHODS,
+    METHODS,
+    NETWORK_METHODS,
+    OUTPUT_METHODS,
+    gradient_importance,
+)
 from ._parallel import refit, run_tasks
 from ._permutation import permutation_importance
 from ._significance import confidence_interval, randomization_pvalues
+from ._tables import column_names, is_dataframe, n_columns, take_rows
+from .networks import check_network, column_std, network_model
 
 #: Methods whose signed score is defined (for a single-output network).
 SIGNED_METHODS = ("olden", "gradient", "probe")
 
 
 def check_method_applies(estimator, method):
-    """Raise TypeError if ``method`` needs MLP internals that ``estimator`` lacks."""
+    """Raise TypeError if ``method`` reads a network that ``estimator`` does not end in.
+
+    Only the structure is checked (the estimator may be unfitted); a preprocessing step
+    that mixes columns is found when the fitted model is read.
+    """
     if method not in NETWORK_METHODS:
         return
     try:
-        check_network_estimator(estimator)
+        check_network(estimator)
     except TypeError as exc:
         working = ", ".join(map(repr, AGNOSTIC_METHODS))
         raise TypeError(
-            f"method={method!r} reads the weights of an MLPRegressor or "
-            f"MLPClassifier, alone or behind per-feature affine scalers, but {exc} "
-            f"Methods that work with any estimator: {working}."
+            f"method={method!r} reads a network through the columns it comes from, "
+            f"but: {exc} Methods that work with any estimator: {working}."
         ) from None
 
 
 def _network_importance(estimator, X, method, sample_weight, groups):
-    """``(importances of shape (n_groups, 1), signed of shape (n_groups,))``."""
-    net = MLPNetwork(estimator)
-    if X.shape[1] != net.n_features:
-        raise ValueError(
-            f"X has {X.shape[1]} features, but the network expects {net.n_features}."
+    """``(importances of shape (n_groups, 1), signed of shape (n_groups,))``.
+
+    Computed in the network's input space; an original column spread over several
+    network inputs (a one-hot encoded category) is measured as a group of them.
+    """
+    model = network_model(estimator, method, AGNOSTIC_METHODS)
+    if method in OUTPUT_METHODS and not model.in_target_units:
+        working = ", ".join(
+            repr(m) for m in (*NETWORK_METHODS, *AGNOSTIC_METHODS)
+            if m not in OUTPUT_METHODS
         )
-    sigma = net.input_spread(X, sample_weight)
+        raise TypeError(
+            f"method={method!r} measures the network's output, which a non-affine "
+            "target transformer (TransformedTargetRegressor) maps to predictions in "
+            f"a way the package cannot follow. Methods that work: {working}."
+        )
+    net = model.network
+    if method != "gradient" and net.dense_layers() is None:
+        raise TypeError(
+            f"method={method!r} reads the weights of a stack of dense layers, which "
+            f"{type(net).__name__} is not; 'gradient' and the methods that work "
+            f"with any estimator ({', '.join(map(repr, AGNOSTIC_METHODS))}) apply."
+        )
+    if n_columns(X) != model.n_columns:
+        raise ValueError(
+            f"X has {n_columns(X)} features, but the model expects {model.n_columns}."
+        )
+    Xn = check_array(model.transform(X), accept_sparse=("csr", "csc"))
+    sigma = column_std(Xn, sample_weight)
+    input_groups = model.network_groups(groups)
     if method == "gradient":
-        importances, signed = gradient_importance(net, sigma, X, sample_weight, groups)
+        importances, signed = gradient_importance(
+            net, sigma, Xn, sample_weight, input_groups
+        )
     else:
         per_input, per_input_signed = NETWORK_METHODS[method](net, sigma)
-        importances = np.array([per_input[g].sum() for g in groups])
-        signed = np.array([per_input_signed[g].sum() for g in groups])
+        importances = np.array([per_input[g].sum() for g in input_groups])
+        signed = np.array(
+            [
+                per_input_signed[g[0]] if len(g) == 1 else
+                (0.0 if len(g) == 0 else per_input_signed[g].sum())
+                for g in input_groups
+            ]
+        )
     return importances[:, None], signed
 
 
@@ -87,7 +128,12 @@ def _folds(estimator, X, y, sample_weight, cv, n_jobs, verbose):
     models = run_tasks(
         _fit_fold,
         [
-            (estimator, X[train], _rows(y, train), _rows(sample_weight, train))
+            (
+                estimator,
+                take_rows(X, train),
+                _rows(y, train),
+                _rows(sample_weight, train),
+            )
             for train, _ in splits
         ],
         n_jobs=n_jobs,
@@ -97,15 +143,36 @@ def _folds(estimator, X, y, sample_weight, cv, n_jobs, verbose):
     return [
         (
             model,
-            X[train],
+            take_rows(X, train),
             _rows(y, train),
             _rows(sample_weight, train),
-            X[test],
+            take_rows(X, test),
             _rows(y, test),
             _rows(sample_weight, test),
         )
         for model, (train, test) in zip(models, splits)
     ]
+
+
+def check_table(X):
+    """``(X, column names or None)``: a DataFrame as it is, anything else as an array.
+
+    A DataFrame (pandas, polars) is handed to the estimator unchanged, as
+    :func:`sklearn.inspection.permutation_importance` does; arrays and sparse matrices
+    are checked by scikit-learn (2-D, not empty, no complex values) with NaN left to
+    the estimator.
+    """
+    if is_dataframe(X):
+        if n_columns(X) == 0 or X.shape[0] == 0:
+            raise ValueError(
+                f"Found a DataFrame of shape {X.shape}; at least one row and one "
+                "column are required."
+            )
+        return X, column_names(X)
+    X = check_array(
+        X, accept_sparse=("csr", "csc"), dtype=None, ensure_all_finite=False
+    )
+    return X, None
 
 
 @validate_params(
@@ -241,8 +308,7 @@ def nn_importance(
         retrain = resolve_retrain(estimator, retrain, fill)
     if cv is None:
         check_is_fitted(estimator)
-    feature_names = getattr(X, "columns", None)
-    X = check_array(X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
+    X, feature_names = check_table(X)
     if y is not None:
         y = check_array(y, ensure_2d=False, dtype=None)
         check_consistent_length(X, y)
@@ -277,7 +343,7 @@ def nn_importance(
         verbose=verbose,
         **options,
     )
-    n_features = X.shape[1]
+    n_features = n_columns(X)
     result = Bunch(
         method=method,
         importances_mean=expand(draws.mean(axis=1), group_list, n_features),
@@ -310,7 +376,7 @@ def nn_importance(
 
 def _null_importances(estimator, X, y, sample_weight, seeds, options):
     """Mean importance of every group for a model refitted on a permuted target."""
-    y = y[np.random.RandomState(seeds[0]).permutation(len(y))]
+    y = _rows(y, np.random.RandomState(seeds[0]).permutation(len(y)))
     if options["cv"] is None:
         estimator = _fit_fold(estimator, X, y, sample_weight)
     draws, _, _ = _measure(

@@ -1,10 +1,11 @@
 """The methods that read a trained network directly.
 
-Each function takes an :class:`~sknnimp._network.MLPNetwork` and the spread ``sigma``
-(``sigma'_i``, the standard deviation of input ``i`` in the network's input space) and
-returns ``(importances, signed)``: one non-negative score per raw input, and the signed
-score where the method defines one (NaN otherwise). ``W1`` is the first layer's weight
-matrix, of shape ``(n_inputs, n_hidden_1)``; ``W_L`` the last layer's.
+Each function takes a network (:class:`~sknnimp.networks.Network` with dense layers)
+and the spread ``sigma`` (``sigma'_i``, the standard deviation of input ``i`` in the
+network's input space) and returns ``(importances, signed)``: one non-negative score per
+network input, and the signed score where the method defines one (NaN otherwise). The
+caller sums them over the inputs an original column spreads over. ``W1`` is the first
+layer's weight matrix, of shape ``(n_inputs, n_hidden_1)``; ``W_L`` the last layer's.
 """
 
 import numpy as np
@@ -79,7 +80,7 @@ def gradient_importance(net, sigma, X, sample_weight=None, groups=None):
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     w = w / w.sum()
     k, p = net.n_outputs, net.n_features
-    if groups is not None and any(len(g) > 1 for g in groups):
+    if groups is not None and any(len(g) != 1 for g in groups):
         return _grouped_gradient_importance(net, sigma, X, w, groups)
     abs_mean = np.zeros(k * p)
     signed_mean = np.zeros(k * p)
@@ -110,7 +111,11 @@ def _grouped_gradient_importance(net, sigma, X, w, groups):
     importances = norm_mean.reshape(k, len(groups)).mean(axis=0)
     per_input = _single_output(signed_mean.reshape(k, p).T)
     signed = np.array(
-        [per_input[g[0]] if len(g) == 1 else np.nan for g in groups], dtype=float
+        [
+            per_input[g[0]] if len(g) == 1 else (0.0 if len(g) == 0 else np.nan)
+            for g in groups
+        ],
+        dtype=float,
     )
     return importances, signed
 
@@ -156,6 +161,9 @@ NETWORK_METHODS = {
     "gradient": gradient_importance,
     "probe": probe_importance,
 }
+
+#: Network methods whose values are in the units of the network's output.
+OUTPUT_METHODS = ("olden", "gradient", "probe")
 
 #: Methods that work for any estimator with ``fit`` and ``predict``.
 AGNOSTIC_METHODS = ("permutation", "ablation")

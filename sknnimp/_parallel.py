@@ -13,6 +13,7 @@ from contextlib import nullcontext
 
 from joblib import cpu_count, effective_n_jobs
 from sklearn.base import clone
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.utils.parallel import Parallel, delayed
@@ -94,18 +95,31 @@ def seeded_clone(estimator, seed, *, only_unseeded=True):
     return estimator
 
 
+def _weight_params(estimator, sample_weight):
+    """Fit parameters handing ``sample_weight`` to every step that accepts it."""
+    if isinstance(estimator, TransformedTargetRegressor):
+        # Its fit parameters go to the regressor as they are.
+        inner = estimator.regressor
+        return {} if inner is None else _weight_params(inner, sample_weight)
+    if isinstance(estimator, Pipeline):
+        params = {}
+        for name, step in estimator.steps:
+            if isinstance(step, Pipeline):  # nested: its own steps
+                inner = _weight_params(step, sample_weight)
+                params.update({f"{name}__{key}": v for key, v in inner.items()})
+            elif not (step is None or isinstance(step, str)) and has_fit_parameter(
+                step, "sample_weight"
+            ):
+                params[f"{name}__sample_weight"] = sample_weight
+        return params
+    return {"sample_weight": sample_weight}
+
+
 def fit_weighted(estimator, X, y, sample_weight=None, fit_params=None):
     """Fit ``estimator``, handing ``sample_weight`` to every step that accepts it."""
     fit_params = dict(fit_params or {})
     if sample_weight is not None:
-        if isinstance(estimator, Pipeline):
-            for name, step in estimator.steps:
-                if step not in (None, "passthrough") and has_fit_parameter(
-                    step, "sample_weight"
-                ):
-                    fit_params[f"{name}__sample_weight"] = sample_weight
-        else:
-            fit_params["sample_weight"] = sample_weight
+        fit_params.update(_weight_params(estimator, sample_weight))
     return estimator.fit(X, y, **fit_params)
 
 

@@ -1,11 +1,14 @@
 """Permutation importance, with a fast path for multi-layer perceptrons.
 
 The draws are those of :func:`sklearn.inspection.permutation_importance`: the same
-seed, row subsample and shuffles, scored by the same scorer. For a fitted
-``MLPRegressor`` or ``MLPClassifier``, alone or behind per-feature affine scalers, the
-forward pass is not repeated from scratch: shuffling the columns of a group changes
-only their terms in the first layer's pre-activation ``z_1``, so ``z_1`` is computed
-once and shifted by ``(x_perm[g] - x[g]) @ W1f[g]`` for every shuffle.
+seed, row subsample and shuffles, scored by the same scorer, on the table as the user
+passed it (a DataFrame stays a DataFrame; shuffled columns keep their type). For a
+fitted network behind column-separable preprocessing (see
+:class:`~sknnimp.networks.NetworkModel`), the forward pass is not repeated from
+scratch: shuffling an original column shuffles the rows of its block of network inputs
+``x'``, which changes only their terms in the first layer's pre-activation ``z_1``. So
+the preprocessing runs once, ``z_1`` is computed once and shifted by
+``(x'_perm[b] - x'[b]) @ W1[b]`` for every shuffle of a block ``b``.
 """
 
 import numbers
@@ -37,8 +40,9 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from ._network import MLPNetwork, pipeline_steps
 from ._parallel import run_tasks
+from ._tables import is_dataframe, n_columns, shuffled, take_rows
+from .networks import NetworkModel
 
 #: Values a batch's temporaries (rows x widest layer) may hold in the fast path, so
 #: that they stay in the processor's cache (512 KiB of float64).
@@ -77,17 +81,7 @@ def _draw_permutations(seed, n_samples, max_samples, n_repeats):
 
 
 def score(scorer, estimator, X, y, sample_weight):
-    """``scorer(estimator, X, y[, sample_weight])``.
-
-    Importance is computed on arrays; an estimator fitted on a DataFrame gets its rows
-    back as a DataFrame with the column names it was fitted with, so that it neither
-    warns nor mis-aligns columns.
-    """
-    names = getattr(estimator, "feature_names_in_", None)
-    if names is not None and not sparse.issparse(X) and len(names) == X.shape[1]:
-        import pandas as pd
-
-        X = pd.DataFrame(X, columns=names)
+    """``scorer(estimator, X, y[, sample_weight])``."""
     if sample_weight is None:
         return scorer(estimator, X, y)
     return scorer(estimator, X, y, sample_weight=sample_weight)
@@ -96,28 +90,18 @@ def score(scorer, estimator, X, y, sample_weight):
 # General route: any fitted estimator, scored on a shuffled copy of X.
 
 
-def _replace_sparse_columns(X, group, values):
-    """Copy of sparse ``X`` whose columns ``group`` hold the dense ``values``."""
-    keep = np.setdiff1d(np.arange(X.shape[1]), group)
-    make = sparse.csc_array if isinstance(X, sparse.sparray) else sparse.csc_matrix
-    stacked = sparse.hstack([X[:, keep], make(values)], format="csc")
-    return stacked[:, np.argsort(np.concatenate([keep, group]))].asformat(X.format)
-
-
 def _estimator_group_scores(
     estimator, X, y, sample_weight, group, permutations, scorer
 ):
-    """Scores of ``estimator`` with the columns ``group`` of ``X`` shuffled jointly."""
-    x_group = _dense_columns(X, group)
-    is_sparse = sparse.issparse(X)
-    X_permuted = X if is_sparse else X.copy()  # X may be a read-only memory map
-    scores = []
-    for perm in permutations:
-        if is_sparse:
-            X_permuted = _replace_sparse_columns(X, group, x_group[perm])
-        else:
-            X_permuted[:, group] = x_group[perm]
-        scores.append(score(scorer, estimator, X_permuted, y, sample_weight))
+    """Scores of ``estimator`` with the columns ``group`` of ``X`` shuffled jointly.
+
+    ``X`` is never modified (it may be a read-only memory map): every shuffle is
+    scored on a copy.
+    """
+    scores = [
+        score(scorer, estimator, shuffled(X, group, perm), y, sample_weight)
+        for perm in permutations
+    ]
     return np.array(scores)
 
 
@@ -229,7 +213,7 @@ def _network_group_scores(
 
     ``z1`` and ``base_outputs`` hold the first pre-activations and the outputs of the
     (subsampled) rows, ``x_group`` the group's columns on those rows (dense) and
-    ``coef_group`` their rows of the first layer, scalers folded in.
+    ``coef_group`` their rows of the first layer.
     ``stand_in(outputs)`` makes the estimator to score. Rows whose group values the
     shuffle leaves unchanged keep their output; when they are many (discrete or sparse
     columns) only the others are propagated.
@@ -251,21 +235,25 @@ def _network_group_scores(
 
 
 def _network_stand_in(estimator, scorer):
-    """Factory of stand-ins for the fast path, or ``None`` when it does not apply.
+    """``(NetworkModel, factory of stand-ins)`` for the fast path, or ``None``.
 
-    It applies to an MLP, alone or behind affine scalers, scored by one of
+    It applies to a fitted network with dense layers behind column-separable
+    preprocessing (and an affine target transformer, if any), scored by one of
     scikit-learn's scorers or by the estimator's own ``score`` (any other callable may
     look at the estimator or at ``X`` in ways a stand-in cannot honour).
     """
-    try:
-        _, mlp = pipeline_steps(estimator)
-    except TypeError:
-        return None
     if not isinstance(scorer, (_BaseScorer, _PassthroughScorer)):
         return None
-    if is_classifier(mlp):
-        return partial(_ClassifierOutputs, classifier=mlp)
-    return _RegressorOutputs
+    try:
+        model = NetworkModel(estimator)
+    except (TypeError, ValueError):
+        return None
+    if not model.in_target_units or model.network.dense_layers() is None:
+        return None
+    final = model.network.estimator
+    if is_classifier(final):
+        return model, partial(_ClassifierOutputs, classifier=final)
+    return model, _RegressorOutputs
 
 
 def _check_groups(groups, n_features):
@@ -350,20 +338,23 @@ def permutation_importance(
 
     The draws equal those of :func:`sklearn.inspection.permutation_importance` for the
     same estimator, data, ``scoring``, ``n_repeats``, ``random_state``,
-    ``sample_weight`` and ``max_samples`` (singleton groups), up to rounding. For an
-    ``MLPRegressor`` or ``MLPClassifier``, alone or in a ``Pipeline`` behind
-    per-feature affine scalers, scored by a scorer name, a scikit-learn scorer object
-    or the estimator's own ``score``, the network's first pre-activation is computed
-    once and only the shuffled columns' terms are updated, which is much faster; any
-    other estimator or scorer is scored on a shuffled copy of ``X``.
+    ``sample_weight`` and ``max_samples`` (singleton groups), up to rounding. For a
+    network (``MLPRegressor`` or ``MLPClassifier``, alone, in a ``Pipeline`` behind
+    preprocessing that does not mix columns, or in a ``TransformedTargetRegressor``
+    with an affine transformer), scored by a scorer name, a scikit-learn scorer
+    object or the estimator's own ``score``, the preprocessing runs once, the
+    network's first pre-activation is computed once and only the shuffled columns'
+    terms are updated, which is much faster; any other estimator or scorer is scored
+    on a shuffled copy of ``X``.
 
     Parameters
     ----------
     estimator : object
         A fitted estimator with ``predict``.
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Data on which the importance is measured; a DataFrame is converted to an
-        array. Sparse ``X`` works with estimators that accept it.
+    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+        Data on which the importance is measured, handed to the estimator as it is
+        (pandas or polars DataFrames with any column types, missing values included).
+        Sparse ``X`` works with estimators that accept it.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs), or None
         Targets.
     scoring : str, callable or None, default=None
@@ -422,13 +413,14 @@ def permutation_importance(
     >>> int(np.argmax(result.importances_mean))
     0
     """
-    X = check_array(
-        X, accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan", dtype=None
-    )
+    if not is_dataframe(X):
+        X = check_array(
+            X, accept_sparse=["csr", "csc"], ensure_all_finite="allow-nan", dtype=None
+        )
     check_consistent_length(X, y, sample_weight)
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight)
-    n_samples, n_features = X.shape
+    n_samples, n_features = X.shape[0], n_columns(X)
     group_list = _check_groups(groups, n_features)
 
     if not isinstance(max_samples, numbers.Integral):
@@ -442,12 +434,12 @@ def permutation_importance(
     rows, permutations = _draw_permutations(seed, n_samples, max_samples, n_repeats)
 
     scorer = check_scoring(estimator, scoring=scoring)
-    stand_in = _network_stand_in(estimator, scorer)
+    fast = _network_stand_in(estimator, scorer)
     data = (estimator, X, y, sample_weight, group_list, rows, permutations, scorer)
-    if stand_in is None:
+    if fast is None:
         baseline, tasks = _estimator_tasks(*data)
     else:
-        baseline, tasks = _network_tasks(*data, stand_in)
+        baseline, tasks = _network_tasks(*data, *fast)
     function, arguments = tasks
     scores = np.array(
         run_tasks(
@@ -468,7 +460,9 @@ def _estimator_tasks(
 ):
     """Baseline score and one task per group, for any estimator."""
     baseline = score(scorer, estimator, X, y, sample_weight)
-    X, y, sample_weight = _subsample(rows, X, y, sample_weight)
+    if rows is not None:
+        X = take_rows(X, rows)
+    _, y, sample_weight = _subsample(rows, None, y, sample_weight)
     arguments = [
         (estimator, X, y, sample_weight, group, permutations, scorer)
         for group in groups
@@ -477,44 +471,46 @@ def _estimator_tasks(
 
 
 def _network_tasks(
-    estimator, X, y, sample_weight, groups, rows, permutations, scorer, stand_in
+    estimator, X, y, sample_weight, groups, rows, permutations, scorer, model, stand_in
 ):
-    """Baseline score and one task per group, for an MLP behind affine scalers."""
+    """Baseline score and one task per group, for a network (``model``)."""
     check_is_fitted(estimator)
-    net = MLPNetwork(estimator)
-    X = check_array(X, accept_sparse=["csr", "csc"], dtype=np.float64)
-    if X.shape[1] != net.n_features:
+    if n_columns(X) != model.n_columns:
         raise ValueError(
-            f"X has {X.shape[1]} features, but {type(estimator).__name__} is "
-            f"expecting {net.n_features} features as input."
+            f"X has {n_columns(X)} features, but {type(estimator).__name__} is "
+            f"expecting {model.n_columns} features as input."
         )
+    net = model.network
+    Xn = model.transform(X)  # the preprocessing runs once
+    if sparse.issparse(Xn):
+        Xn = Xn.tocsr()  # row subsets
     if rows is None:
-        z1 = net.first_preactivation(X)
+        z1 = net.first_preactivation(Xn)
         base_outputs = outputs = _network_outputs(net, z1)
     else:
-        z1 = net.first_preactivation(X[rows])
+        z1 = net.first_preactivation(Xn[rows])
         base_outputs = _network_outputs(net, z1)
-        outputs = net.forward(X, batch_size=_batch_rows(net))
-    placeholder = np.empty((X.shape[0], 0))  # the stand-in reads no input values
+        outputs = net.forward(Xn, batch_size=_batch_rows(net))
+    placeholder = np.empty((Xn.shape[0], 0))  # the stand-in reads no input values
     baseline = score(scorer, stand_in(outputs), placeholder, y, sample_weight)
 
-    if sparse.issparse(X):
-        X = X.tocsc()  # cheap column access
+    if sparse.issparse(Xn):
+        Xn = Xn.tocsc()  # cheap column access
     _, y, sample_weight = _subsample(rows, None, y, sample_weight)
     arguments = [
         (
             net,
             z1,
             base_outputs,
-            _subsample(rows, _dense_columns(X, group))[0],
-            net.first_coef[group],
+            _subsample(rows, _dense_columns(Xn, block))[0],
+            net.coefs[0][block],
             permutations,
             y,
             sample_weight,
             stand_in,
             scorer,
         )
-        for group in groups
+        for block in model.network_groups(groups)
     ]
     return baseline, (_network_group_scores, arguments)
 

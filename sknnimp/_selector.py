@@ -4,13 +4,10 @@ from copy import deepcopy
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import sparse
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_selection import SelectorMixin
-from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.neural_network import MLPRegressor
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -19,9 +16,10 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     _check_sample_weight,
+    _check_y,
+    check_consistent_length,
     check_is_fitted,
     check_memory,
     check_scalar,
@@ -29,33 +27,13 @@ from sklearn.utils.validation import (
 )
 
 from ._ablation import resolve_retrain
+from ._default import default_estimator
 from ._groups import DEFAULT_GROUP_THRESHOLD, resolve_groups
-from ._importance import check_method_applies, nn_importance
+from ._importance import check_method_applies, check_table, nn_importance
 from ._methods import METHODS
 from ._parallel import fit_weighted, seeded_clone
 from ._significance import benjamini_hochberg, min_null_repeats
-
-#: Defaults of the MLP built when ``estimator=None``.
-DEFAULT_MLP_PARAMS = {"hidden_layer_sizes": (100,), "max_iter": 1000}
-
-
-def _default_estimator(y, sparse_input, random_state):
-    """``StandardScaler`` + an MLP chosen from the type of ``y``.
-
-    Labels (strings, booleans, integers) and 0/1 indicator matrices make a classifier;
-    a float target with more than two distinct values is a regression target even when
-    its values happen to be whole numbers.
-    """
-    kind = type_of_target(y)
-    is_float = np.asarray(y).dtype.kind == "f"
-    if kind in ("binary", "multilabel-indicator") or (
-        kind == "multiclass" and not is_float
-    ):
-        mlp = MLPClassifier(random_state=random_state, **DEFAULT_MLP_PARAMS)
-    else:
-        mlp = MLPRegressor(random_state=random_state, **DEFAULT_MLP_PARAMS)
-    # Sparse data cannot be centred without densifying it; scale only.
-    return make_pipeline(StandardScaler(with_mean=not sparse_input), mlp)
+from ._tables import is_dataframe
 
 
 def _fit_and_measure(
@@ -125,14 +103,17 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
     Parameters
     ----------
     estimator : estimator object, default=None
-        An ``MLPRegressor``/``MLPClassifier``, or a ``Pipeline`` of per-feature affine
-        scalers (``StandardScaler``, ``MinMaxScaler``, ``MaxAbsScaler``,
-        ``RobustScaler``) ending in one. ``None`` builds
-        ``make_pipeline(StandardScaler(), MLP)`` with an ``MLPClassifier`` for
-        class labels and an ``MLPRegressor`` for float targets with more than two
-        distinct values (hidden layer of 100 units, ``max_iter=1000``), seeded from
-        ``random_state``. ``permutation`` and
-        ``ablation`` accept any estimator. It is never modified: a clone is fitted.
+        A network: an ``MLPRegressor``/``MLPClassifier``, alone, at the end of a
+        ``Pipeline`` whose earlier steps do not mix columns (scalers, imputers, a
+        ``ColumnTransformer`` with one-hot encoders, ...), possibly inside a
+        ``TransformedTargetRegressor``. ``None`` builds the default network for the
+        table passed to ``fit`` (see :func:`~sknnimp._default.default_estimator`):
+        numeric columns imputed (median) and standardized, other columns imputed
+        (most frequent) and one-hot encoded, then an ``MLPClassifier`` for class
+        labels or an ``MLPRegressor`` on a standardized target for float targets
+        with more than two distinct values, seeded from ``random_state``.
+        ``permutation`` and ``ablation`` accept any estimator. It is never
+        modified: a clone is fitted.
     method : {"weights", "garson", "olden", "gradient", "probe", "permutation", \
 "ablation"}, default="gradient"
         The importance definition:
@@ -360,8 +341,10 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training inputs.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training inputs. A pandas or polars DataFrame, with numeric,
+            categorical, string or boolean columns and missing values, is handed to
+            the estimator as it is; importances are per column.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
             Targets. May be omitted with ``prefit=True`` and a method that needs no
             score.
@@ -392,19 +375,7 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
             # The default estimator is a network too.
             template = MLPRegressor() if self.estimator is None else self.estimator
             resolve_retrain(template, self.retrain, self.fill)
-        if self._needs_y() or y is not None:
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                accept_sparse=("csr", "csc"),
-                dtype=(np.float64, np.float32),
-                multi_output=True,
-            )
-        else:
-            X = validate_data(
-                self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32)
-            )
+        X, y = self._validate_fit_data(X, y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, ensure_non_negative=True
@@ -430,7 +401,7 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
             if isinstance(seed, np.random.RandomState):
                 seed = seed.randint(np.iinfo(np.int32).max)
             if self.estimator is None:
-                estimator = _default_estimator(y, sparse.issparse(X), seed)
+                estimator = default_estimator(X, y, random_state=seed)
             else:
                 estimator = seeded_clone(self.estimator, seed)
 
@@ -476,6 +447,29 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         self.feature_importances_ = result.importances_mean
         return self
 
+    def _validate_fit_data(self, X, y):
+        """``(X, y)`` checked; a DataFrame is kept as it is for the estimator.
+
+        Arrays are checked and converted to floats by scikit-learn; missing values
+        are left to the estimator (the default one imputes them).
+        """
+        with_y = self._needs_y() or y is not None
+        if is_dataframe(X):
+            validate_data(self, X, skip_check_array=True)  # names and width
+            X, _ = check_table(X)
+            if with_y:
+                y = _check_y(y, multi_output=True)
+                check_consistent_length(X, y)
+            return X, y
+        check = dict(
+            accept_sparse=("csr", "csc"),
+            dtype=(np.float64, np.float32),
+            ensure_all_finite="allow-nan",
+        )
+        if with_y:
+            return validate_data(self, X, y, multi_output=True, **check)
+        return validate_data(self, X, **check), y
+
     def _check_max_features(self, X):
         if self.max_features is None:
             return None
@@ -494,15 +488,29 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         ``feature_importances_``.
         """
         check_is_fitted(self)
-        return self.estimator_.predict(X)
+        return self.estimator_.predict(self._check_predict_data(X))
 
     @available_if(_wrapped_has("score"))
     def score(self, X, y, sample_weight=None):
         """The fitted network's own ``score`` (on all of its inputs)."""
         check_is_fitted(self)
+        X = self._check_predict_data(X)
         if sample_weight is None:
             return self.estimator_.score(X, y)
         return self.estimator_.score(X, y, sample_weight=sample_weight)
+
+    def _check_predict_data(self, X):
+        """A DataFrame as it is; an array checked as scikit-learn checks it."""
+        if is_dataframe(X):
+            return X
+        return validate_data(
+            self,
+            X,
+            reset=False,
+            accept_sparse=("csr", "csc"),
+            dtype=None,
+            ensure_all_finite=False,
+        )
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "feature_importances_")
@@ -549,7 +557,14 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         if self.estimator is not None:
-            tags.input_tags.sparse = get_tags(self.estimator).input_tags.sparse
+            estimator_tags = get_tags(self.estimator)
+            tags.input_tags.sparse = estimator_tags.input_tags.sparse
+            tags.input_tags.allow_nan = estimator_tags.input_tags.allow_nan
         else:
+            # The default network imputes missing values and one-hot encodes
+            # categorical columns.
             tags.input_tags.sparse = True
+            tags.input_tags.allow_nan = True
+            tags.input_tags.categorical = True
+            tags.input_tags.string = True
         return tags

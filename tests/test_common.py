@@ -13,11 +13,16 @@ _NETWORKS = {
     "classifier": MLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=50),
     "default": None,
 }
+# scikit-learn's own defaults (adam, 100 hidden units), briefly trained.
+_DEFAULT_PARAMS = {
+    "regressor-adam": MLPRegressor(max_iter=50),
+    "classifier-adam": MLPClassifier(max_iter=50),
+}
 
 
 def _selectors():
     for method in METHODS:
-        for network in _NETWORKS.values():
+        for network in [*_NETWORKS.values(), *_DEFAULT_PARAMS.values()]:
             yield NNImportanceSelector(network, method=method)
     # Correlation groups found at fit time, on whatever data the checks pass.
     for kind, method in [("regressor", "gradient"), ("classifier", "permutation")]:

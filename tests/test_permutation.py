@@ -47,6 +47,15 @@ _MODELS = {
         Y_MULTI,
     ),
     "binary_standard": (lambda: make_pipeline(StandardScaler(), _mlp("clf")), Y_BIN),
+    # Scaled without centring: these pipelines take sparse X.
+    "reg_sparse": (
+        lambda: make_pipeline(StandardScaler(with_mean=False), _mlp("reg")),
+        Y_REG,
+    ),
+    "binary_sparse": (
+        lambda: make_pipeline(StandardScaler(with_mean=False), _mlp("clf")),
+        Y_BIN,
+    ),
     "multiclass": (lambda: _mlp("clf"), Y_MULTICLASS),
     "multiclass_minmax": (
         lambda: make_pipeline(MinMaxScaler(), _mlp("clf")),
@@ -171,6 +180,7 @@ def test_inputs_unchanged_and_read_only_inputs_work(name):
     np.testing.assert_array_equal(y_ro, y)
     np.testing.assert_array_equal(w_ro, WEIGHTS)
 
+    model, y = fitted("reg_sparse" if name != "ridge" else name)
     X_sparse = sparse.csr_matrix(X)
     before = X_sparse.copy()
     permutation_importance(model, X_sparse, y, n_repeats=1, random_state=0)
@@ -211,7 +221,7 @@ def test_groups_shuffle_jointly(name):
     np.testing.assert_array_equal(singletons.importances, default.importances)
 
 
-@pytest.mark.parametrize("name", ["reg_standard", "binary_standard", "ridge"])
+@pytest.mark.parametrize("name", ["reg_sparse", "binary_sparse", "ridge"])
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 def test_sparse_equals_dense(name, fmt):
     model, y = fitted(name)

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import BaseEstimator
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import make_classification, make_friedman1
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_selection import RFE, SelectFromModel
@@ -159,12 +160,15 @@ def test_default_estimator_follows_the_target():
     X, y_class = make_classification(n_samples=60, n_features=4, random_state=0)
     selector = NNImportanceSelector(random_state=0).fit(X, y_class)
     assert isinstance(selector.estimator_[-1], MLPClassifier)
-    assert isinstance(selector.estimator_[0], StandardScaler)
-    # A float target of whole numbers (as scikit-learn's diabetes data) is regression.
+    assert isinstance(selector.estimator_[-2], StandardScaler)
+    # A float target of whole numbers (as scikit-learn's diabetes data) is regression,
+    # fitted on the standardized target.
     y_counts = np.round(X[:, 0] * 50 + 150)
     selector = NNImportanceSelector(random_state=0).fit(X, y_counts)
-    assert isinstance(selector.estimator_[-1], MLPRegressor)
-    assert selector.estimator_[-1].random_state == 0
+    assert isinstance(selector.estimator_, TransformedTargetRegressor)
+    assert isinstance(selector.estimator_.transformer_, StandardScaler)
+    assert isinstance(selector.estimator_.regressor_[-1], MLPRegressor)
+    assert selector.estimator_.regressor_[-1].random_state == 0
 
 
 def test_random_state_seeds_an_unseeded_network(friedman):

@@ -1,30 +1,23 @@
-"""The arithmetic of a fitted multi-layer perceptron.
+"""The network interface for scikit-learn's ``MLPRegressor`` and ``MLPClassifier``.
 
-Everything that reads the weights of a fitted ``MLPRegressor`` or ``MLPClassifier``
-lives here: the composition of the
-per-feature affine scalers in front of it, the forward pass and the input gradients by
-back-propagation, all processed in row batches so that memory stays bounded.
+Everything that reads the weights of a fitted MLP lives here: the forward pass and the
+input gradients by back-propagation, processed in row batches so that memory stays
+bounded, and the warm continuation of training used by ablation.
 
-Notation follows the package documentation: ``x`` is a raw input row, ``x' = a * x + b``
-the network's input after the scalers, ``z_l`` the pre-activation of layer ``l`` and
-``o`` the network's output after its output activation.
+Notation follows the package documentation: ``x'`` is a row of the network's input (the
+output of the preprocessing in front of it), ``z_l`` the pre-activation of layer ``l``
+and ``o`` the network's output after its output activation.
 """
+
+from copy import deepcopy
 
 import numpy as np
 from scipy import sparse
 from scipy.special import expit
-from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import (
-    MaxAbsScaler,
-    MinMaxScaler,
-    RobustScaler,
-    StandardScaler,
-)
 from sklearn.utils.extmath import safe_sparse_dot
 
-#: Scalers whose transform is ``x * a + b`` column by column.
-AFFINE_SCALERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler)
+from .._parallel import refit
+from ._base import Network
 
 #: Number of float64 values a batch's largest temporary array may hold (2 MiB): small
 #: enough to stay in the processor's cache, which makes back-propagation about 1.5x
@@ -77,78 +70,17 @@ _HIDDEN_DERIVATIVES = {
 }
 
 
-def pipeline_steps(estimator):
-    """Split ``estimator`` into (list of scalers, final MLP), or raise TypeError."""
-    if isinstance(estimator, Pipeline):
-        steps = [
-            step for _, step in estimator.steps if step not in (None, "passthrough")
-        ]
-        if not steps:
-            raise TypeError("The pipeline has no final estimator.")
-        *scalers, mlp = steps
-    else:
-        scalers, mlp = [], estimator
-    if not isinstance(mlp, (MLPRegressor, MLPClassifier)):
-        raise TypeError(
-            f"{type(mlp).__name__} is not an MLPRegressor or MLPClassifier."
-        )
-    for scaler in scalers:
-        if not isinstance(scaler, AFFINE_SCALERS):
-            raise TypeError(
-                f"{type(scaler).__name__} is not a per-feature affine scaler "
-                f"(one of {', '.join(s.__name__ for s in AFFINE_SCALERS)})."
-            )
-        if getattr(scaler, "clip", False):
-            raise TypeError(f"{type(scaler).__name__}(clip=True) is not affine.")
-    return scalers, mlp
-
-
-def is_network(estimator):
-    """Whether ``estimator`` is an MLP, alone or behind per-feature affine scalers."""
-    try:
-        pipeline_steps(estimator)
-    except TypeError:
-        return False
-    return True
-
-
-def check_network_estimator(estimator):
-    """Raise TypeError unless ``estimator`` is an MLP, possibly behind affine scalers.
-
-    Works on fitted and unfitted estimators alike: only the structure is checked.
-    """
-    pipeline_steps(estimator)
-
-
-def _scaler_affine(scaler, n_features):
-    """Return ``(a, b)`` such that ``scaler.transform(x) == x * a + b``."""
-    a = np.ones(n_features)
-    b = np.zeros(n_features)
-    if isinstance(scaler, StandardScaler):
-        if scaler.scale_ is not None:
-            a = 1.0 / scaler.scale_
-        if scaler.mean_ is not None and scaler.with_mean:
-            b = -scaler.mean_ * a
-    elif isinstance(scaler, MinMaxScaler):
-        a = np.asarray(scaler.scale_, dtype=float)
-        b = np.asarray(scaler.min_, dtype=float)
-    elif isinstance(scaler, MaxAbsScaler):
-        a = 1.0 / scaler.scale_
-    elif isinstance(scaler, RobustScaler):
-        if scaler.scale_ is not None:
-            a = 1.0 / scaler.scale_
-        if scaler.center_ is not None:
-            b = -scaler.center_ * a
-    return np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-
-
-class MLPNetwork:
-    """A fitted MLP with the affine scalers in front of it folded into one map.
+class MLPNetwork(Network):
+    """A fitted ``MLPRegressor`` or ``MLPClassifier`` as a :class:`Network`.
 
     Parameters
     ----------
-    estimator : MLPRegressor, MLPClassifier or Pipeline
-        Fitted. A pipeline's steps before the MLP must be affine scalers.
+    mlp : MLPRegressor or MLPClassifier
+        Fitted.
+    output_scale, output_offset : ndarray of shape (n_outputs,), default=None
+        An affine map ``o * output_scale + output_offset`` applied to the outputs of
+        a regressor (a target transformer's inverse), folded into the last layer so
+        that outputs, gradients and weights are in the target's units.
 
     Attributes
     ----------
@@ -158,50 +90,45 @@ class MLPNetwork:
         As the MLP's ``intercepts_``.
     activation, out_activation : str
         Hidden and output activation names, as in scikit-learn.
-    input_scale, input_offset : ndarray of shape (n_features,)
-        ``x' = x * input_scale + input_offset`` maps a raw row to the network's input.
     """
 
-    def __init__(self, estimator):
-        scalers, mlp = pipeline_steps(estimator)
+    def __init__(self, mlp, *, output_scale=None, output_offset=None):
         if not hasattr(mlp, "coefs_"):
             raise ValueError(f"{type(mlp).__name__} is not fitted.")
+        self.estimator = mlp
         self.coefs = [np.asarray(w, dtype=float) for w in mlp.coefs_]
         self.intercepts = [np.asarray(c, dtype=float) for c in mlp.intercepts_]
         self.activation = mlp.activation
         self.out_activation = mlp.out_activation_
-        n_features = self.coefs[0].shape[0]
-        a, b = np.ones(n_features), np.zeros(n_features)
-        for scaler in scalers:
-            a_s, b_s = _scaler_affine(scaler, n_features)
-            a, b = a * a_s, b * a_s + b_s
-        self.input_scale, self.input_offset = a, b
-        # The first layer acting on raw rows: x @ W1f + c1f == x' @ W1 + c1.
-        self.first_coef = a[:, None] * self.coefs[0]
-        self.first_intercept = b @ self.coefs[0] + self.intercepts[0]
+        if output_scale is not None:
+            if self.out_activation != "identity":
+                raise ValueError("An output map needs an identity output activation.")
+            scale = np.broadcast_to(np.asarray(output_scale, float), self.n_outputs)
+            offset = np.broadcast_to(np.asarray(output_offset, float), self.n_outputs)
+            self.coefs[-1] = self.coefs[-1] * scale
+            self.intercepts[-1] = self.intercepts[-1] * scale + offset
 
     @property
-    def n_features(self):
+    def n_inputs(self):
         return self.coefs[0].shape[0]
+
+    n_features = n_inputs
 
     @property
     def n_outputs(self):
         return self.coefs[-1].shape[1]
+
+    def dense_layers(self):
+        return self
 
     def batch_size(self, n_rows_per_sample=1):
         """Rows per batch so that the largest temporary has DEFAULT_BATCH_ELEMENTS."""
         widest = max(max(w.shape) for w in self.coefs)
         return max(1, DEFAULT_BATCH_ELEMENTS // (widest * n_rows_per_sample))
 
-    def to_network_space(self, X):
-        """Return ``x' = x * a + b`` as a dense array."""
-        if sparse.issparse(X):
-            X = X.toarray()
-        return np.asarray(X, dtype=float) * self.input_scale + self.input_offset
-
     def first_preactivation(self, X):
-        """``z_1`` for raw rows ``X`` (dense or sparse), shape ``(n, n_hidden_1)``."""
-        return np.asarray(safe_sparse_dot(X, self.first_coef)) + self.first_intercept
+        """``z_1`` for network inputs ``X`` (dense or sparse), shape (n, n_hidden_1)."""
+        return np.asarray(safe_sparse_dot(X, self.coefs[0])) + self.intercepts[0]
 
     def propagate(self, z1, *, biases=True, output_activation=True, overwrite=False):
         """Forward pass from the first pre-activation ``z_1`` to the output.
@@ -222,7 +149,7 @@ class MLPNetwork:
         return z
 
     def forward(self, X, *, batch_size=None):
-        """Output ``o`` for raw rows ``X``, shape ``(n, n_outputs)``.
+        """Output ``o`` for network inputs ``X``, shape ``(n, n_outputs)``.
 
         Equals ``predict`` of a regressor (reshaped to 2-D) and the network output
         behind ``predict_proba`` of a classifier (positive class for binary problems).
@@ -237,7 +164,8 @@ class MLPNetwork:
         return out
 
     def forward_network_space(self, Xp, *, biases=True, output_activation=True):
-        """Output for rows ``Xp`` already in the network's input space."""
+        """Output for dense network inputs ``Xp``, optionally without the biases or
+        the output activation (the one-hot probe)."""
         z1 = Xp @ self.coefs[0]
         if biases:
             z1 = z1 + self.intercepts[0]
@@ -260,7 +188,7 @@ class MLPNetwork:
         return jac
 
     def _batch_gradients(self, X):
-        """Jacobian ``do_k / dx'_i`` for one batch of raw rows: shape (B, K, p)."""
+        """Jacobian ``do_k / dx'_i`` for a batch of network inputs: shape (B, K, p)."""
         hidden = _ACTIVATIONS[self.activation]
         derivative = _HIDDEN_DERIVATIVES[self.activation]
         z = self.first_preactivation(X)
@@ -281,8 +209,6 @@ class MLPNetwork:
     def gradients(self, X, *, batch_size=None):
         """Yield ``(rows, J)`` with ``J[r, k, i] = do_k / dx'_i`` at row ``rows[r]``.
 
-        The derivative is with respect to the network's input ``x'``; multiply by
-        ``input_scale`` for the derivative with respect to the raw input ``x``.
         Rows come in batches whose temporaries are bounded by
         ``DEFAULT_BATCH_ELEMENTS`` floats.
         """
@@ -293,13 +219,33 @@ class MLPNetwork:
             rows = slice(start, min(start + batch_size, n))
             yield rows, self._batch_gradients(X[rows])
 
-    def input_spread(self, X, sample_weight=None):
-        """``sigma'_i``: standard deviation (ddof=0) of input ``i`` after the scalers.
+    def continued(
+        self, X, y, sample_weight, *, n_iter, seed, zero_inputs=None, bias_shift=None
+    ):
+        """A copy of the MLP trained ``n_iter`` more iterations on network inputs ``X``.
 
-        Weighted by ``sample_weight`` when given. A column that is constant in ``X``
-        gets exactly 0.
+        The first-layer rows of ``zero_inputs`` are set to zero and those inputs are
+        zeroed in ``X``, so that they receive no gradient and stay zero: the result is
+        the network without them. ``bias_shift`` (shape (n_hidden_1,)) is added to
+        the first-layer bias. Early stopping is switched off (its best-so-far state
+        predates the change) and the ``ConvergenceWarning`` of the short run is not
+        shown.
         """
-        return np.abs(self.input_scale) * column_std(X, sample_weight)
+        mlp = deepcopy(self.estimator)
+        coefs = [w.copy() for w in mlp.coefs_]
+        intercepts = [c.copy() for c in mlp.intercepts_]
+        if bias_shift is not None:
+            intercepts[0] = intercepts[0] + bias_shift
+        if zero_inputs is not None and len(zero_inputs):
+            coefs[0][zero_inputs] = 0.0
+            X = X.copy()
+            X[:, zero_inputs] = 0.0
+        mlp.coefs_, mlp.intercepts_ = coefs, intercepts
+        mlp.set_params(warm_start=True, max_iter=n_iter, random_state=seed)
+        mlp.set_params(early_stopping=False)
+        if hasattr(mlp, "best_loss_"):
+            mlp.best_loss_, mlp._no_improvement_count = np.inf, 0
+        return refit(mlp, X, y, sample_weight)
 
 
 def column_std(X, sample_weight=None):

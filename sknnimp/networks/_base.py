@@ -1,0 +1,46 @@
+"""The network interface: what the importance methods need from a fitted network.
+
+The methods work in the network's *input space* (the output of the preprocessing in
+front of it) and reach the network only through these members, so that another kind
+of network is one more implementation of :class:`Network`, not a change to the methods.
+"""
+
+
+class Network:
+    """A fitted network seen from its inputs.
+
+    Implementations provide:
+
+    - ``n_inputs``, ``n_outputs``: widths of the input and of the output;
+    - ``forward(X, batch_size=None)``: the outputs ``o`` (after the output activation:
+      the prediction of a regressor, the probabilities behind ``predict_proba`` of a
+      classifier, the positive class only for a binary one), shape (n, n_outputs);
+    - ``gradients(X, batch_size=None)``: yields ``(rows, J)`` with
+      ``J[r, k, i] = d o_k / d x'_i`` at row ``rows[r]``, in batches of bounded size;
+    - ``dense_layers()``: ``self`` when the network is a stack of dense layers with
+      element-wise activations, exposing ``coefs``, ``intercepts``, ``activation``,
+      ``out_activation``, ``first_preactivation(X)``, ``propagate(z1, ...)`` and
+      ``forward_network_space(X, biases=..., output_activation=...)``; else ``None``
+      (the weight-reading methods then raise ``TypeError``);
+    - ``continued(X, y, sample_weight, *, n_iter, seed, zero_inputs, bias_shift)``: a
+      copy of the underlying estimator whose training continued from the fitted state
+      for ``n_iter`` iterations, with the first-layer weights of ``zero_inputs`` set
+      to zero and kept there, and ``bias_shift`` added to the first-layer bias.
+    """
+
+    n_inputs = None
+    n_outputs = None
+
+    def forward(self, X, *, batch_size=None):
+        raise NotImplementedError
+
+    def gradients(self, X, *, batch_size=None):
+        raise NotImplementedError
+
+    def dense_layers(self):
+        return None
+
+    def continued(
+        self, X, y, sample_weight, *, n_iter, seed, zero_inputs=None, bias_shift=None
+    ):
+        raise NotImplementedError

@@ -1,0 +1,420 @@
+"""Real tables: DataFrames with categorical, string and boolean columns and missing
+values, through any column-separable preprocessing, one importance per original column.
+
+Oracles: scikit-learn's ``permutation_importance`` on the same DataFrame, central finite
+differences of the network's own ``predict`` in its input space, and a real public
+table (``palmerpenguins``).
+"""
+
+import numpy as np
+import pytest
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.decomposition import PCA
+from sklearn.impute import SimpleImputer
+from sklearn.inspection import permutation_importance
+from sklearn.metrics import r2_score
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from sknnimp import (
+    ImportanceDisplay,
+    NNImportanceSelector,
+    compare_importances,
+    nn_importance,
+)
+from sknnimp._tables import filled, shuffled
+
+pd = pytest.importorskip("pandas")
+
+NUMERIC = ["length", "width", "age"]
+CATEGORICAL = ["colour", "site"]
+
+
+def _table(n=160, seed=0):
+    """Numeric columns with NaN, a categorical and a string column with NaN, a bool."""
+    rng = np.random.RandomState(seed)
+    length = rng.normal(10, 3, n)
+    width = rng.normal(0, 1, n)
+    age = rng.uniform(0, 50, n)
+    colour = rng.choice(["red", "green", "blue"], n)
+    site = rng.choice(["north", "south", "east", "west"], n).astype(object)
+    signal = (
+        0.3 * (length - 10) + 2 * width + (colour == "red") * 1.5 - (site == "east")
+    )
+    X = pd.DataFrame(
+        {
+            "length": length,
+            "width": width,
+            "age": age,
+            "colour": pd.Categorical(colour),
+            "site": site,
+        }
+    )
+    X.loc[rng.rand(n) < 0.1, "length"] = np.nan
+    X.loc[rng.rand(n) < 0.1, "site"] = np.nan
+    return X, signal + 0.2 * rng.normal(size=n)
+
+
+def _preprocessing():
+    return ColumnTransformer(
+        [
+            (
+                "num",
+                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                NUMERIC,
+            ),
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"),
+                    OneHotEncoder(handle_unknown="ignore"),
+                ),
+                CATEGORICAL,
+            ),
+        ]
+    )
+
+
+def _model(task, seed=0):
+    X, signal = _table(seed=seed)
+    common = dict(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=300, random_state=0)
+    if task == "regression":
+        y = signal
+        model = make_pipeline(_preprocessing(), MLPRegressor(**common))
+    elif task == "binary":
+        y = signal > np.median(signal)
+        model = make_pipeline(_preprocessing(), MLPClassifier(**common))
+    else:
+        y = np.array(["low", "mid", "high"])[np.digitize(signal, [-1.0, 1.0])]
+        model = make_pipeline(_preprocessing(), MLPClassifier(**common))
+    return model.fit(X, y), X, y
+
+
+def _count_transform_calls(model):
+    """Count calls of the fitted preprocessing's ``transform``."""
+    step = model[0]
+    original = step.transform
+    calls = []
+
+    def counting(X, *args, **kwargs):
+        calls.append(len(X))
+        return original(X, *args, **kwargs)
+
+    step.transform = counting
+    return calls
+
+
+# --- permutation on DataFrames ---------------------------------------------------
+
+
+@pytest.mark.parametrize("task", ["regression", "binary", "multiclass"])
+@pytest.mark.parametrize("scoring", [None, "neg_mean_absolute_error", "neg_log_loss"])
+def test_permutation_equals_scikit_learn_and_takes_the_fast_path(task, scoring):
+    if (scoring == "neg_log_loss") != (task != "regression") and scoring is not None:
+        pytest.skip("scorer for the other task")
+    model, X, y = _model(task)
+    expected = permutation_importance(
+        model, X, y, scoring=scoring, n_repeats=3, random_state=7
+    )
+    calls = _count_transform_calls(model)
+    result = nn_importance(
+        model, X, y, method="permutation", scoring=scoring, n_repeats=3, random_state=7
+    )
+    # The preprocessing ran once; scikit-learn's route runs it once per shuffle.
+    assert calls == [len(X)]
+    np.testing.assert_allclose(
+        result.importances, expected.importances, rtol=1e-9, atol=1e-9
+    )
+    assert result.importances.shape == (len(X.columns), 3)
+
+
+def test_permutation_with_a_custom_scorer_uses_the_dataframe():
+    model, X, y = _model("regression")
+
+    def scorer(estimator, X_scored, y_true):
+        assert isinstance(X_scored, pd.DataFrame)
+        assert isinstance(X_scored["colour"].dtype, pd.CategoricalDtype)
+        return -np.mean(np.abs(estimator.predict(X_scored) - y_true))
+
+    expected = permutation_importance(model, X, y, scoring=scorer, random_state=0)
+    result = nn_importance(
+        model, X, y, method="permutation", scoring=scorer, random_state=0
+    )
+    np.testing.assert_allclose(result.importances, expected.importances, atol=1e-12)
+
+
+def test_shuffling_and_filling_keep_column_types_and_leave_the_input_alone():
+    X, _ = _table(n=20)
+    before = X.copy()
+    perm = np.random.RandomState(0).permutation(len(X))
+    out = shuffled(X, [3, 4], perm)
+    assert list(out.dtypes) == list(X.dtypes)
+    expected = X["site"].iloc[perm].set_axis(X.index)
+    pd.testing.assert_series_equal(out["site"], expected)
+    assert list(out.index) == list(X.index)
+    out = filled(X, [0, 3], {0: 1.5, 3: "red"})
+    assert isinstance(out["colour"].dtype, pd.CategoricalDtype)
+    assert (out["colour"] == "red").all() and (out["length"] == 1.5).all()
+    pd.testing.assert_frame_equal(X, before)
+
+
+# --- the network-reading methods behind a ColumnTransformer ----------------------
+
+
+def _blocks(model, X):
+    """Network inputs of every original column, read from the output names."""
+    names = model[0].get_feature_names_out()
+    return [
+        np.flatnonzero([n.split("__")[1].startswith(c) for n in names])
+        for c in X.columns
+    ]
+
+
+def test_gradient_equals_finite_differences_combined_by_the_group_rule():
+    model, X, y = _model("regression")
+    mlp = model[-1]
+    Xn = model[0].transform(X)
+    h = 1e-6
+    jac = np.empty(Xn.shape)
+    for k in range(Xn.shape[1]):
+        up, down = Xn.copy(), Xn.copy()
+        up[:, k] += h
+        down[:, k] -= h
+        jac[:, k] = (mlp.predict(up) - mlp.predict(down)) / (2 * h)
+    scaled = jac * Xn.std(axis=0)
+    expected = [
+        np.mean(np.sqrt((scaled[:, block] ** 2).sum(axis=1)))
+        for block in _blocks(model, X)
+    ]
+    result = nn_importance(model, X, method="gradient")
+    np.testing.assert_allclose(result.importances_mean, expected, rtol=1e-6)
+    # Single-input columns keep their signed score; one-hot blocks have none.
+    assert np.isfinite(result.signed_importances[:3]).all()
+    assert np.isnan(result.signed_importances[3:]).all()
+
+
+@pytest.mark.parametrize("method", ["weights", "garson", "olden", "probe"])
+def test_weight_methods_sum_over_a_column_s_network_inputs(method):
+    model, X, _ = _model("regression")
+    plain = nn_importance(model[-1], model[0].transform(X), method=method)
+    result = nn_importance(model, X, method=method)
+    expected = [plain.importances_mean[b].sum() for b in _blocks(model, X)]
+    np.testing.assert_allclose(result.importances_mean, expected, rtol=1e-12)
+
+
+def test_target_transformer_gives_values_in_the_target_s_units():
+    X, signal = _table()
+    y = 1000.0 * signal + 5e4  # a raw-scale target
+    inner = make_pipeline(
+        _preprocessing(),
+        MLPRegressor(
+            hidden_layer_sizes=(8,), solver="lbfgs", max_iter=300, random_state=0
+        ),
+    )
+    ttr = TransformedTargetRegressor(inner, transformer=StandardScaler()).fit(X, y)
+    Xn = ttr.regressor_[0].transform(X)
+    h = 1e-6
+    jac = np.empty(Xn.shape)
+    for k in range(Xn.shape[1]):
+        up, down = Xn.copy(), Xn.copy()
+        up[:, k] += h
+        down[:, k] -= h
+
+        def predict(rows):
+            out = ttr.regressor_[-1].predict(rows).reshape(-1, 1)
+            return ttr.transformer_.inverse_transform(out).ravel()
+
+        jac[:, k] = (predict(up) - predict(down)) / (2 * h)
+    scaled = np.abs(jac * Xn.std(axis=0))
+    result = nn_importance(ttr, X, method="gradient")
+    np.testing.assert_allclose(
+        result.importances_mean[:3], scaled[:, :3].mean(axis=0), rtol=1e-6
+    )
+    # The same network without the target transformer, in standardized units.
+    unscaled = nn_importance(ttr.regressor_, X, method="gradient")
+    np.testing.assert_allclose(
+        result.importances_mean, y.std() * unscaled.importances_mean, rtol=1e-9
+    )
+    olden = nn_importance(ttr, X, method="olden").signed_importances
+    np.testing.assert_allclose(
+        olden,
+        y.std() * nn_importance(ttr.regressor_, X, method="olden").signed_importances,
+        rtol=1e-9,
+    )
+    # Permutation through the fast path equals scikit-learn.
+    expected = permutation_importance(ttr, X, y, n_repeats=2, random_state=0)
+    got = nn_importance(ttr, X, y, method="permutation", n_repeats=2, random_state=0)
+    np.testing.assert_allclose(got.importances, expected.importances, atol=1e-9)
+
+
+def test_non_affine_target_transformer_names_the_methods_that_work():
+    X, signal = _table()
+    inner = make_pipeline(_preprocessing(), MLPRegressor(max_iter=20, random_state=0))
+    ttr = TransformedTargetRegressor(
+        inner, func=np.log1p, inverse_func=np.expm1, check_inverse=False
+    )
+    ttr.fit(X, np.exp(signal))
+    for method in ["gradient", "olden", "probe"]:
+        with pytest.raises(TypeError, match="'weights', 'garson', 'permutation'"):
+            nn_importance(ttr, X, method=method)
+    assert nn_importance(ttr, X, method="garson").importances_mean.shape == (5,)
+
+
+@pytest.mark.parametrize("method", ["weights", "gradient", "olden"])
+def test_a_mixing_step_names_itself(method):
+    X, signal = _table()
+    model = make_pipeline(
+        _preprocessing(), PCA(n_components=4), MLPRegressor(max_iter=20)
+    ).fit(X, signal)
+    with pytest.raises(TypeError, match=r"pca.*PCA.*'permutation', 'ablation'"):
+        nn_importance(model, X, method=method)
+    with pytest.raises(TypeError, match="PCA"):
+        NNImportanceSelector(
+            make_pipeline(_preprocessing(), PCA(n_components=4), MLPRegressor()),
+            method=method,
+        ).fit(X, signal)
+    # The model-agnostic methods still work.
+    assert nn_importance(
+        model, X, signal, method="permutation", n_repeats=1
+    ).importances.shape == (5, 1)
+
+
+# --- ablation --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("retrain", ["warm", "cold", "none"])
+def test_ablation_on_a_dataframe(retrain):
+    model, X, y = _model("regression")
+    result = nn_importance(
+        model, X, y, method="ablation", retrain=retrain, n_repeats=1, random_state=0
+    )
+    assert result.importances_mean.shape == (5,)
+    # width and colour drive the target, age does not.
+    order = np.argsort(-result.importances_mean)
+    assert set(order[:2]) <= {0, 1, 3, 4}
+    assert result.importances_mean[2] < result.importances_mean[1]
+
+
+def test_warm_ablation_of_a_categorical_column_zeroes_its_whole_block():
+    model, X, y = _model("regression")
+    from sknnimp._ablation import _warm_fold, _warm_task
+    from sknnimp._permutation import score
+    from sknnimp._tables import fill_values
+
+    fold = (X, y, None, X, y, None, fill_values(X, "mean"))
+    network_model, n_iter, network_fold = _warm_fold(model, fold)
+    block = network_model.network_groups([[3]])[0]
+    assert len(block) == 3  # the colour's three categories
+    seen = {}
+
+    def scorer(estimator, X_scored, y_true):
+        seen["coefs"] = estimator[-1].coefs_[0]
+        return 0.0
+
+    _warm_task(network_model, n_iter, 0, network_fold, block, scorer)
+    np.testing.assert_array_equal(seen["coefs"][block], 0.0)
+    assert np.abs(seen["coefs"][np.setdiff1d(np.arange(9), block)]).sum() > 0
+    assert score(scorer, model, X, y, None) == 0.0
+    assert np.abs(model[-1].coefs_[0][block]).sum() > 0  # the model is untouched
+
+
+# --- the selector on tables ------------------------------------------------------
+
+
+def test_selector_selects_original_columns_of_a_dataframe():
+    X, signal = _table()
+    selector = NNImportanceSelector(
+        method="permutation", threshold=-np.inf, max_features=2, random_state=0
+    ).fit(X, signal)
+    assert selector.n_features_in_ == 5
+    assert list(selector.feature_names_in_) == list(X.columns)
+    kept = selector.get_feature_names_out()
+    assert len(kept) == 2 and set(kept) <= {"length", "width", "colour", "site"}
+    out = selector.set_output(transform="pandas").transform(X)
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == list(kept)
+    if "colour" in kept:
+        assert isinstance(out["colour"].dtype, pd.CategoricalDtype)
+    assert selector.baseline_score_ > 0.5
+
+
+def test_polars_in_and_out():
+    pl = pytest.importorskip("polars")
+    X, signal = _table()
+    X_pl = pl.from_pandas(X.astype({"colour": str}))
+    selector = NNImportanceSelector(
+        method="gradient", threshold=-np.inf, max_features=3, random_state=0
+    ).fit(X_pl, signal)
+    assert list(selector.feature_names_in_) == list(X.columns)
+    out = selector.set_output(transform="polars").transform(X_pl)
+    assert isinstance(out, pl.DataFrame)
+    assert list(out.columns) == list(selector.get_feature_names_out())
+    # The fast path against the general route, which scores the estimator on
+    # shuffled polars frames (a callable scorer cannot take the fast path).
+    result = nn_importance(
+        selector.estimator_,
+        X_pl,
+        signal,
+        method="permutation",
+        n_repeats=2,
+        random_state=0,
+    )
+
+    def r2(estimator, X_scored, y_true):
+        assert isinstance(X_scored, pl.DataFrame)
+        return r2_score(y_true, estimator.predict(X_scored))
+
+    expected = nn_importance(
+        selector.estimator_,
+        X_pl,
+        signal,
+        method="permutation",
+        scoring=r2,
+        n_repeats=2,
+        random_state=0,
+    )
+    np.testing.assert_allclose(result.importances, expected.importances, atol=1e-9)
+
+
+def test_default_selector_on_the_penguins():
+    penguins = pytest.importorskip("palmerpenguins").load_penguins()
+    X = penguins.drop(columns="species")
+    y = penguins["species"]
+    selector = NNImportanceSelector(random_state=0).fit(X, y)
+    importance = dict(zip(X.columns, selector.feature_importances_))
+    for measure in ["bill_length_mm", "bill_depth_mm", "flipper_length_mm"]:
+        assert importance[measure] > importance["year"], importance
+    assert selector.estimator_.score(X, y) > 0.95
+    assert X.isna().any().any()  # the NaNs were handed to the estimator
+
+
+def test_compare_display_and_memory_on_a_table(tmp_path):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    X, signal = _table()
+    comparison = compare_importances(
+        make_pipeline(
+            _preprocessing(),
+            MLPRegressor(
+                hidden_layer_sizes=(8,), solver="lbfgs", max_iter=300, random_state=0
+            ),
+        ),
+        X,
+        signal,
+        methods=["gradient", "permutation"],
+        n_repeats=2,
+        random_state=0,
+    )
+    assert comparison.feature_names == list(X.columns)
+    assert comparison.table().shape[0] == 5
+    comparison.plot()
+    selector = NNImportanceSelector(random_state=0, memory=str(tmp_path)).fit(X, signal)
+    again = NNImportanceSelector(random_state=0, memory=str(tmp_path)).fit(X, signal)
+    np.testing.assert_array_equal(
+        selector.feature_importances_, again.feature_importances_
+    )
+    display = ImportanceDisplay.from_estimator(selector)
+    labels = {label.get_text() for label in display.ax_.get_yticklabels()}
+    assert labels == set(X.columns)
