@@ -67,7 +67,17 @@ def _cold_task(template, seed, fold, group, scorer):
     """Score of a fresh clone trained with ``group`` ablated (intact if None)."""
     X_train, y_train, w_train, X_eval, y_eval, w_eval, values = fold
     model = seeded_clone(template, seed, only_unseeded=False)
-    refit(model, _ablate(X_train, group, values), y_train, w_train)
+    try:
+        refit(model, _ablate(X_train, group, values), y_train, w_train)
+    except (KeyError, ValueError) as exc:
+        if group is None or values is not None:
+            raise
+        raise ValueError(
+            f"fill='drop' removes the column(s) {list(group)}, but the estimator "
+            "cannot be fitted without them (a ColumnTransformer that selects "
+            "columns by name needs every column); use a fill value such as "
+            "fill='mean', or retrain='warm'."
+        ) from exc
     return score(scorer, model, _ablate(X_eval, group, values), y_eval, w_eval)
 
 

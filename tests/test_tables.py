@@ -108,11 +108,18 @@ def _count_transform_calls(model):
 # --- permutation on DataFrames ---------------------------------------------------
 
 
-@pytest.mark.parametrize("task", ["regression", "binary", "multiclass"])
-@pytest.mark.parametrize("scoring", [None, "neg_mean_absolute_error", "neg_log_loss"])
+@pytest.mark.parametrize(
+    "task, scoring",
+    [
+        ("regression", None),
+        ("regression", "neg_mean_absolute_error"),
+        ("binary", None),
+        ("binary", "neg_log_loss"),
+        ("multiclass", None),
+        ("multiclass", "neg_log_loss"),
+    ],
+)
 def test_permutation_equals_scikit_learn_and_takes_the_fast_path(task, scoring):
-    if (scoring == "neg_log_loss") != (task != "regression") and scoring is not None:
-        pytest.skip("scorer for the other task")
     model, X, y = _model(task)
     expected = permutation_importance(
         model, X, y, scoring=scoring, n_repeats=3, random_state=7
@@ -418,3 +425,31 @@ def test_compare_display_and_memory_on_a_table(tmp_path):
     display = ImportanceDisplay.from_estimator(selector)
     labels = {label.get_text() for label in display.ax_.get_yticklabels()}
     assert labels == set(X.columns)
+
+
+def test_cold_drop_that_the_estimator_cannot_fit_says_so():
+    model, X, y = _model("regression")
+    with pytest.raises(ValueError, match="fill='drop' removes the column"):
+        nn_importance(
+            model, X, y, method="ablation", retrain="cold", fill="drop", n_repeats=1
+        )
+
+
+def test_cross_fitted_importance_and_overfitting_check_on_a_table():
+    X, signal = _table()
+    network = make_pipeline(
+        _preprocessing(),
+        MLPRegressor(
+            hidden_layer_sizes=(8,), solver="lbfgs", max_iter=300, random_state=0
+        ),
+    )
+    selector = NNImportanceSelector(
+        network, method="permutation", cv=3, n_repeats=2, random_state=0
+    ).fit(X, signal)
+    assert selector.importances_.shape == (5, 6)
+    assert selector.baseline_score_ > 0.5
+    comparison = compare_importances(
+        network, X, signal, methods=["gradient"], n_repeats=2, random_state=0
+    )
+    flags = comparison.overfitting(n_splits=3)
+    assert list(flags.index) == list(X.columns)
