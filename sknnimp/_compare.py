@@ -26,7 +26,7 @@ from ._importance import nn_importance
 from ._methods import METHODS, NETWORK_METHODS
 from ._parallel import refit
 from ._tables import column_names
-from .networks import is_network
+from .networks import MixingStepError, check_network
 
 #: How many standard errors a training/held-out difference must exceed to be flagged.
 OVERFITTING_Z = 2.0
@@ -279,6 +279,17 @@ class ImportanceComparison:
         return ComparisonDisplay(self).plot(kind=kind, figure=figure)
 
 
+def _not_a_network(model):
+    """Why the network-reading methods do not apply to ``model``, or None."""
+    try:
+        check_network(model)
+    except MixingStepError as exc:
+        return str(exc)
+    except TypeError:
+        return f"needs the weights of a network ({type(model).__name__})"
+    return None
+
+
 @validate_params(
     {
         "estimator": [HasMethods(["fit"]), dict],
@@ -316,11 +327,12 @@ def compare_importances(
     Parameters
     ----------
     estimator : estimator or dict of str -> estimator
-        A network (``MLPRegressor``/``MLPClassifier``, possibly behind affine
-        scalers) or any other estimator, or a dict naming several. Unfitted estimators
-        are fitted (as clones) on ``X``, ``y``.
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Data; a DataFrame's column names name the features.
+        A network (``MLPRegressor``/``MLPClassifier``, possibly behind preprocessing
+        that does not mix columns) or any other estimator, or a dict naming several.
+        Unfitted estimators are fitted (as clones) on ``X``, ``y``.
+    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+        Data, handed to the models as it is; a DataFrame's column names name the
+        features.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Targets.
     methods : list of str, default=None
@@ -365,7 +377,7 @@ def compare_importances(
     >>> sorted(comparison.results)
     [('forest', 'permutation'), ('mlp', 'gradient'), ('mlp', 'permutation')]
     >>> comparison.skipped
-    {('forest', 'gradient'): 'needs the weights of an MLP (RandomForestRegressor)'}
+    {('forest', 'gradient'): 'needs the weights of a network (RandomForestRegressor)'}
     """
     estimators = estimator if isinstance(estimator, dict) else {"model": estimator}
     requested = list(METHODS) if methods is None else list(methods)
@@ -379,13 +391,11 @@ def compare_importances(
     options.update(verbose=verbose)
     results, skipped, models = {}, {}, {}
     for name, model in estimators.items():
-        network = is_network(model)
+        reason = _not_a_network(model)
         models[name] = _fitted(model, X, y)
         for method in requested:
-            if method in NETWORK_METHODS and not network:
-                skipped[(name, method)] = (
-                    f"needs the weights of an MLP ({type(model).__name__})"
-                )
+            if method in NETWORK_METHODS and reason is not None:
+                skipped[(name, method)] = reason
                 continue
             results[(name, method)] = nn_importance(
                 models[name], X, y, method=method, **options

@@ -225,12 +225,20 @@ def nn_importance(
     Parameters
     ----------
     estimator : estimator object
-        A fitted ``MLPRegressor``/``MLPClassifier``, or a fitted ``Pipeline`` of
-        per-feature affine scalers ending in one. ``permutation`` and ``ablation``
-        accept any fitted estimator with ``fit`` and ``predict``.
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Data on which importance is measured. For ``weights``, ``garson``, ``olden`` and
-        ``probe`` only the spread of each column is used.
+        A fitted network: an ``MLPRegressor``/``MLPClassifier``, alone, at the end of
+        a ``Pipeline`` whose earlier steps do not mix columns (scalers, imputers,
+        encoders, a ``ColumnTransformer`` of them, ...), possibly inside a
+        ``TransformedTargetRegressor``. The network-reading methods compute in the
+        network's input space and sum (``weights``, ``garson``, ``olden``,
+        ``probe``) or take the norm (``gradient``) over the network inputs of each
+        original column, such as a one-hot encoded category's indicators.
+        ``permutation`` and ``ablation`` accept any fitted estimator with ``fit`` and
+        ``predict``.
+    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+        Data on which importance is measured, handed to the estimator as it is: a
+        pandas or polars DataFrame may hold numeric, categorical, string and
+        boolean columns and missing values. For ``weights``, ``garson``, ``olden``
+        and ``probe`` only the spread of each network input is used.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
         Targets; needed by ``permutation`` and ``ablation`` only.
     method : {"weights", "garson", "olden", "gradient", "probe", "permutation", \

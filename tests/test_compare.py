@@ -61,7 +61,19 @@ def test_every_method_for_the_network_model_agnostic_ones_for_the_forest(compari
 def test_skipped_methods_say_why(comparison):
     assert set(comparison.skipped) == {("forest", m) for m in NETWORK_METHODS}
     for reason in comparison.skipped.values():
-        assert "MLP" in reason and "RandomForestRegressor" in reason
+        assert "network" in reason and "RandomForestRegressor" in reason
+
+
+def test_a_network_behind_a_mixing_step_is_skipped_with_the_step_named(data):
+    from sklearn.decomposition import PCA
+
+    X, y = data
+    model = make_pipeline(PCA(n_components=3), MLPRegressor(max_iter=20))
+    comparison = compare_importances(
+        {"pca": model}, X, y, methods=["gradient", "permutation"], n_repeats=1
+    )
+    assert list(comparison.results) == [("pca", "permutation")]
+    assert "'pca' (PCA) mixes input columns" in comparison.skipped[("pca", "gradient")]
 
 
 def test_feature_names_come_from_the_dataframe(comparison, data):

@@ -239,7 +239,9 @@ def test_dataframe_equals_array():
     pd = pytest.importorskip("pandas")
     model, y = fitted("reg_standard")
     frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(P)])
-    from_frame = permutation_importance(model, frame, pd.Series(y), random_state=0)
+    # The model was fitted on an array; like scikit-learn, it warns about the names.
+    with pytest.warns(UserWarning, match="feature names"):
+        from_frame = permutation_importance(model, frame, pd.Series(y), random_state=0)
     from_array = permutation_importance(model, X, y, random_state=0)
     np.testing.assert_array_equal(from_frame.importances, from_array.importances)
 
