@@ -100,10 +100,9 @@ def _warm_task(model, n_iter, seed, fold, inputs, scorer):
     values there do not matter, and the fill's constant contribution is in the bias.
     """
     Xn_train, y_train, w_train, X_eval, y_eval, w_eval, fill_inputs = fold
-    first = model.network.estimator.coefs_[0]
-    shift = None
+    held = None
     if inputs is not None and fill_inputs is not None:
-        shift = fill_inputs[inputs] @ first[inputs]
+        held = fill_inputs[inputs]
     network = model.network.continued(
         Xn_train,
         y_train,
@@ -111,7 +110,7 @@ def _warm_task(model, n_iter, seed, fold, inputs, scorer):
         n_iter=n_iter,
         seed=seed,
         zero_inputs=inputs,
-        bias_shift=shift,
+        held_values=held,
     )
     return score(scorer, model.with_network(network), X_eval, y_eval, w_eval)
 
@@ -140,8 +139,7 @@ def _warm_fold(estimator, fold):
         w_eval,
         fill_inputs,
     )
-    mlp = model.network.estimator
-    n_iter = max(WARM_MIN_ITER, math.ceil(WARM_FRACTION * getattr(mlp, "n_iter_", 1)))
+    n_iter = max(WARM_MIN_ITER, math.ceil(WARM_FRACTION * model.network.n_iter))
     return model, n_iter, network_fold
 
 

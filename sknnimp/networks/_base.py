@@ -22,10 +22,15 @@ class Network:
       ``out_activation``, ``first_preactivation(X)``, ``propagate(z1, ...)`` and
       ``forward_network_space(X, biases=..., output_activation=...)``; else ``None``
       (the weight-reading methods then raise ``TypeError``);
-    - ``continued(X, y, sample_weight, *, n_iter, seed, zero_inputs, bias_shift)``: a
-      copy of the underlying estimator whose training continued from the fitted state
-      for ``n_iter`` iterations, with the first-layer weights of ``zero_inputs`` set
-      to zero and kept there, and ``bias_shift`` added to the first-layer bias.
+    - ``continued(X, y, sample_weight, *, n_iter, seed, zero_inputs, held_values)``:
+      a copy of the underlying estimator (the final step, ready to be put back in the
+      model) whose training continued from the fitted state for ``n_iter``
+      iterations on network inputs ``X`` and the target as the network sees it, with
+      the first-layer weights of ``zero_inputs`` set to zero and kept there, and the
+      contribution of those inputs held at ``held_values`` folded into the
+      first-layer bias;
+    - ``estimator``: the fitted final step the network was read from;
+    - ``n_iter``: the number of training iterations (epochs) it took.
     """
 
     n_inputs = None
@@ -41,6 +46,6 @@ class Network:
         return None
 
     def continued(
-        self, X, y, sample_weight, *, n_iter, seed, zero_inputs=None, bias_shift=None
+        self, X, y, sample_weight, *, n_iter, seed, zero_inputs=None, held_values=None
     ):
         raise NotImplementedError

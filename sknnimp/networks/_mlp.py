@@ -118,6 +118,10 @@ class MLPNetwork(Network):
     def n_outputs(self):
         return self.coefs[-1].shape[1]
 
+    @property
+    def n_iter(self):
+        return getattr(self.estimator, "n_iter_", 1)
+
     def dense_layers(self):
         return self
 
@@ -220,22 +224,23 @@ class MLPNetwork(Network):
             yield rows, self._batch_gradients(X[rows])
 
     def continued(
-        self, X, y, sample_weight, *, n_iter, seed, zero_inputs=None, bias_shift=None
+        self, X, y, sample_weight, *, n_iter, seed, zero_inputs=None, held_values=None
     ):
         """A copy of the MLP trained ``n_iter`` more iterations on network inputs ``X``.
 
         The first-layer rows of ``zero_inputs`` are set to zero and those inputs are
         zeroed in ``X``, so that they receive no gradient and stay zero: the result is
-        the network without them. ``bias_shift`` (shape (n_hidden_1,)) is added to
-        the first-layer bias. Early stopping is switched off (its best-so-far state
-        predates the change) and the ``ConvergenceWarning`` of the short run is not
-        shown.
+        the network without them. With ``held_values`` (one per input in
+        ``zero_inputs``), the constant contribution of those inputs held at these
+        values is folded into the first-layer bias. Early stopping is switched off
+        (its best-so-far state predates the change) and the ``ConvergenceWarning`` of
+        the short run is not shown.
         """
         mlp = deepcopy(self.estimator)
         coefs = [w.copy() for w in mlp.coefs_]
         intercepts = [c.copy() for c in mlp.intercepts_]
-        if bias_shift is not None:
-            intercepts[0] = intercepts[0] + bias_shift
+        if held_values is not None and zero_inputs is not None:
+            intercepts[0] = intercepts[0] + held_values @ coefs[0][zero_inputs]
         if zero_inputs is not None and len(zero_inputs):
             coefs[0][zero_inputs] = 0.0
             X = X.copy()

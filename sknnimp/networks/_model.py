@@ -35,8 +35,28 @@ from ._provenance import MixingStepError, check_column_separable, provenance
 #: Scalers whose transform is ``x * a + b`` column by column.
 AFFINE_SCALERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler)
 
-#: Final estimators that have a network implementation.
+#: scikit-learn's network estimators.
 NETWORK_CLASSES = (MLPRegressor, MLPClassifier)
+
+
+def _is_mlp(final):
+    return isinstance(final, NETWORK_CLASSES)
+
+
+#: The network implementations: ``(applies, factory)`` pairs. ``applies(final)`` says
+#: whether the final step of a model is such a network (without importing an optional
+#: dependency unless the estimator comes from it); ``factory(final, output_scale=...,
+#: output_offset=...)`` makes the :class:`~sknnimp.networks.Network` of the fitted
+#: final step, with an affine map of its outputs folded in (None: no map).
+IMPLEMENTATIONS = [(_is_mlp, MLPNetwork)]
+
+
+def _implementation(final):
+    """The factory of the network implementation for ``final``, or None."""
+    for applies, factory in IMPLEMENTATIONS:
+        if applies(final):
+            return factory
+    return None
 
 
 def _split(estimator, fitted):
@@ -71,7 +91,7 @@ def check_network(estimator):
     A ``MixingStepError`` (a TypeError) names a step known to mix columns.
     """
     _, steps, final = _split(estimator, fitted=False)
-    if not isinstance(final, NETWORK_CLASSES):
+    if _implementation(final) is None:
         raise TypeError(
             f"{type(final).__name__} is not a network (an MLPRegressor or "
             "MLPClassifier, alone, at the end of a Pipeline or inside a "
@@ -156,14 +176,14 @@ class NetworkModel:
 
     def __init__(self, estimator):
         ttr, steps, final = _split(estimator, fitted=True)
-        if not isinstance(final, NETWORK_CLASSES):
+        factory = _implementation(final)
+        if factory is None:
             check_network(estimator)
-        if not hasattr(final, "coefs_"):
-            raise ValueError(f"{type(final).__name__} is not fitted.")
+        network = factory(final)
         self.estimator = estimator
         self.steps = steps
         self.ttr = ttr
-        n_inputs = final.coefs_[0].shape[0]
+        n_inputs = network.n_inputs
         if steps:
             n_columns = getattr(estimator, "n_features_in_", None)
             if n_columns is None:
@@ -180,14 +200,11 @@ class NetworkModel:
         self.n_columns = n_columns
         affine = None
         if ttr is not None:
-            affine = _target_affine(ttr, final.coefs_[-1].shape[1])
+            affine = _target_affine(ttr, network.n_outputs)
         self.in_target_units = ttr is None or affine is not None
-        if affine is None:
-            self.network = MLPNetwork(final)
-        else:
-            self.network = MLPNetwork(
-                final, output_scale=affine[0], output_offset=affine[1]
-            )
+        if affine is not None:
+            network = factory(final, output_scale=affine[0], output_offset=affine[1])
+        self.network = network
 
     @property
     def column_separable(self):
@@ -249,6 +266,7 @@ def network_model(estimator, method=None, working=()):
 
 __all__ = [
     "AFFINE_SCALERS",
+    "IMPLEMENTATIONS",
     "NETWORK_CLASSES",
     "NetworkModel",
     "check_network",
