@@ -44,7 +44,10 @@ def column_names(X):
 def _column(X, j):
     """Column ``j`` as a 1-D numpy array (object dtype for non-numeric values)."""
     if is_pandas(X):
-        return X.iloc[:, j].to_numpy()
+        column = X.iloc[:, j]
+        if numeric_columns(X.iloc[:, [j]])[0]:  # nullable integers: NA becomes NaN
+            return column.to_numpy(dtype=float, na_value=np.nan)
+        return column.to_numpy()
     if is_polars(X):
         return X.to_series(j).to_numpy()
     if sparse.issparse(X):
@@ -125,13 +128,19 @@ def shuffled(X, columns, rows):
 
 
 def filled(X, columns, values):
-    """Copy of ``X`` whose ``columns`` hold the constants ``values[j]``."""
+    """Copy of ``X`` whose ``columns`` hold the constants ``values[j]``.
+
+    Columns keep their type, but for an integer column given a fractional value (its
+    mean), which becomes a float column.
+    """
     columns = list(columns)
     if is_pandas(X):
         X = X.copy()
         for j in columns:
             name = X.columns[j]
             column = X[name]
+            if column.dtype.kind in "iu" and not float(values[j]).is_integer():
+                column = column.astype("float64")  # the mean of whole numbers
             X[name] = column.where(np.zeros(len(column), dtype=bool), values[j])
         return X
     if is_polars(X):
@@ -183,7 +192,8 @@ def _most_frequent(values, w):
 
 
 def _is_missing(value):
-    if value is None:
+    """None, NaN, and pandas' NA and NaT."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
         return True
     try:
         return bool(value != value)  # NaN, pandas NA

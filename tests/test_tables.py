@@ -453,3 +453,27 @@ def test_cross_fitted_importance_and_overfitting_check_on_a_table():
     )
     flags = comparison.overfitting(n_splits=3)
     assert list(flags.index) == list(X.columns)
+
+
+def test_fill_values_of_nullable_and_categorical_columns():
+    from sknnimp._tables import fill_values
+
+    X = pd.DataFrame(
+        {
+            "count": pd.array([1, None, 3, 3], dtype="Int64"),
+            "flag": pd.array([True, None, True, False], dtype="boolean"),
+            "kind": pd.Categorical(["b", None, "b", "a"]),
+            "name": ["x", None, "y", "y"],
+        }
+    )
+    mean = fill_values(X, "mean")
+    assert mean[0] == pytest.approx(7 / 3)
+    assert mean[1:] == [True, "b", "y"]  # most frequent, missing values left out
+    assert fill_values(X, "median")[0] == 3.0
+    weighted = fill_values(X, "mean", sample_weight=[1, 1, 0, 2])
+    assert weighted[0] == pytest.approx(7 / 3) and weighted[3] == "y"
+    out = filled(X, range(4), mean)
+    assert list(out.dtypes[1:]) == list(X.dtypes[1:])
+    assert out["count"].dtype == np.float64  # the integers' mean is not whole
+    assert out["kind"].tolist() == ["b"] * 4
+    assert filled(X, [0], {0: 3.0})["count"].dtype == X["count"].dtype
