@@ -5,9 +5,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_selection import SelectorMixin
 from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -559,7 +561,11 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         if self.estimator is not None:
             estimator_tags = get_tags(self.estimator)
             tags.input_tags.sparse = estimator_tags.input_tags.sparse
-            tags.input_tags.allow_nan = estimator_tags.input_tags.allow_nan
+            # Selecting columns does not mind missing values; whether the estimator
+            # does, fit finds out. A pipeline's tags do not say whether it imputes.
+            tags.input_tags.allow_nan = estimator_tags.input_tags.allow_nan or (
+                isinstance(self.estimator, (Pipeline, TransformedTargetRegressor))
+            )
         else:
             # The default network imputes missing values and one-hot encodes
             # categorical columns.

@@ -477,3 +477,12 @@ def test_fill_values_of_nullable_and_categorical_columns():
     assert out["count"].dtype == np.float64  # the integers' mean is not whole
     assert out["kind"].tolist() == ["b"] * 4
     assert filled(X, [0], {0: 3.0})["count"].dtype == X["count"].dtype
+
+
+def test_selector_with_an_imputing_pipeline_transforms_a_table_with_missing_values():
+    X, signal = _table()
+    network = make_pipeline(_preprocessing(), MLPRegressor(max_iter=50))
+    selector = NNImportanceSelector(network, threshold=-np.inf, max_features=3)
+    out = selector.fit(X, signal).set_output(transform="pandas").transform(X)
+    assert list(out.columns) == list(selector.get_feature_names_out())
+    assert out.shape == (len(X), 3)
