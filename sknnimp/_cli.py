@@ -1,7 +1,10 @@
 """The ``sknnimp`` command: which inputs of a neural network matter, from a CSV file.
 
-``sknnimp DATA.csv --target COL`` fits ``StandardScaler`` + an MLP on the file, then
-prints, per method, the inputs ranked by importance (with confidence intervals and
+``sknnimp DATA.csv --target COL`` reads the file with pandas, keeps categorical columns
+(one-hot encoded) and missing values (imputed), leaves out the columns that cannot be
+inputs (an ID, a constant, a date-time) with a note, fits the package's default network
+for tables, prints its score on the training data beside its held-out (cross-validated)
+score, then, per method, the inputs ranked by importance (with confidence intervals and
 p-values where computed), the agreement between the methods, and the inputs whose
 importance on the training data does not carry over to held-out data. Without a file it
 runs on a dataset bundled with scikit-learn. Bad input ends with status 2 and a
@@ -9,30 +12,35 @@ one-line message.
 """
 
 import argparse
-import csv
 import json
 import math
+import re
 import sys
 import warnings
 
 import numpy as np
 from sklearn import datasets
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
 from ._compare import compare_importances
+from ._default import default_estimator
 from ._methods import METHODS
+from ._tables import numeric_columns
 
 BUNDLED = {
     "diabetes": datasets.load_diabetes,
     "breast_cancer": datasets.load_breast_cancer,
     "wine": datasets.load_wine,
 }
-MISSING = {"", "na", "nan", "null", "none", "?"}
 #: An integer-valued target with at most this many distinct values is a class label.
 MAX_CLASSES = 10
+#: Folds of the held-out score in the header (fewer when the data are too small).
+SCORE_FOLDS = 5
+#: An object column whose non-missing values parse as dates this often is a date.
+DATE_SHARE = 0.9
+#: Names of integer columns that, with all values distinct, are row identifiers.
+ID_NAME = re.compile(r"^(id|index|row|key)$|(_id|_key)$|^id_", re.IGNORECASE)
 
 
 class UsageError(Exception):
@@ -43,9 +51,9 @@ def _parser():
     parser = argparse.ArgumentParser(
         prog="sknnimp",
         description=(
-            "Fit StandardScaler + a neural network (MLP) and rank its inputs by "
-            "importance with several methods. Without DATA, runs on a dataset "
-            "bundled with scikit-learn."
+            "Fit a neural network (MLP, behind imputation, scaling and one-hot "
+            "encoding) and rank its inputs by importance with several methods. "
+            "Without DATA, runs on a dataset bundled with scikit-learn."
         ),
     )
     parser.add_argument("data", nargs="?", metavar="DATA.csv", help="CSV with header")
@@ -82,87 +90,155 @@ def _parser():
         help="progress on stderr even when it is not a terminal",
     )
     parser.add_argument(
-        "--drop-non-numeric", action="store_true", help="drop non-numeric columns"
+        "--exclude", default="", metavar="COL,...", help="columns to leave out"
     )
     parser.add_argument(
-        "--drop-missing", action="store_true", help="drop rows with missing values"
+        "--drop-non-numeric",
+        action="store_true",
+        help="leave out non-numeric columns (by default they are one-hot encoded)",
+    )
+    parser.add_argument(
+        "--drop-missing",
+        action="store_true",
+        help="drop rows with a missing input (by default they are imputed)",
     )
     return parser
 
 
-def _parse_float(text):
+def _require_pandas():
     try:
-        return float(text)
-    except ValueError:
-        return None
+        import pandas
+    except ImportError:
+        raise UsageError(
+            'reading a CSV file needs pandas: pip install "sknnimp[pandas]"'
+        ) from None
+    return pandas
 
 
-def read_csv(path, target, *, drop_non_numeric=False, drop_missing=False):
-    """``(X, y, feature names, target name)`` from a CSV file with a header row."""
+def read_table(path):
+    """The CSV file as a DataFrame (a UTF-8 byte-order mark is tolerated)."""
+    pd = _require_pandas()
     try:
-        with open(path, newline="") as handle:
-            rows = list(csv.reader(handle))
+        return pd.read_csv(path, encoding="utf-8-sig")
     except FileNotFoundError:
         raise UsageError(f"no such file: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from None
-    if not rows or not rows[0]:
-        raise UsageError(f"{path} is empty")
-    header, body = [name.strip() for name in rows[0]], rows[1:]
-    if any(len(row) != len(header) for row in body):
-        bad = next(i for i, row in enumerate(body, 2) if len(row) != len(header))
-        raise UsageError(f"{path}, line {bad}: expected {len(header)} fields")
-    target = header[-1] if target is None else target
-    if target not in header:
-        raise UsageError(
-            f"unknown target column {target!r}; the columns are {', '.join(header)}"
-        )
-    cells = [[cell.strip() for cell in row] for row in body]
-    missing = np.array([[c.lower() in MISSING for c in row] for row in cells])
-    missing = missing.reshape(len(cells), len(header))
-    missing_columns = [header[j] for j in np.flatnonzero(missing.any(axis=0))]
-    if missing_columns and not drop_missing:
-        raise UsageError(
-            f"missing values in column(s) {', '.join(missing_columns)}; "
-            "use --drop-missing to drop those rows"
-        )
-    cells = [row for row, gap in zip(cells, missing.any(axis=1)) if not gap]
-    columns = {name: [row[j] for row in cells] for j, name in enumerate(header)}
-    features, non_numeric = [], []
-    for name in header:
+    except pd.errors.EmptyDataError:
+        raise UsageError(f"{path} is empty") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else exc
+        raise UsageError(f"cannot read {path}: {reason}") from None
+
+
+def _is_date(column):
+    """A date-time column, or text that parses as dates (not plain numbers)."""
+    pd = _require_pandas()
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return True
+    if numeric_columns(column.to_frame())[0] or column.dtype == bool:
+        return False
+    values = column.dropna().astype(str)
+    if values.empty or values.str.fullmatch(r"[-+]?[\d.]+").all():
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+    return parsed.notna().mean() >= DATE_SHARE
+
+
+def _is_identifier(name, column):
+    """Every value distinct: text labels, or whole numbers under an ID-like name."""
+    values = column.dropna()
+    if len(values) < 2 or values.nunique() != len(values):
+        return False
+    if not numeric_columns(column.to_frame())[0]:
+        return column.dtype != bool
+    whole = np.all(np.mod(values.to_numpy(dtype=float), 1) == 0)
+    return bool(whole and ID_NAME.search(str(name)))
+
+
+def _left_out(frame, target, exclude, drop_non_numeric):
+    """``{column: reason}`` for the columns that cannot be (or should not be) inputs."""
+    reasons = {}
+    for name in frame.columns:
+        column = frame[name]
         if name == target:
             continue
-        if all(_parse_float(c) is not None for c in columns[name]):
-            features.append(name)
-        else:
-            non_numeric.append(name)
-    if non_numeric and not drop_non_numeric:
+        if name in exclude:
+            reasons[name] = "excluded (--exclude)"
+        elif column.nunique(dropna=True) <= 1:
+            reasons[name] = "constant" if column.notna().any() else "all missing"
+        elif _is_date(column):
+            reasons[name] = "a date-time"
+        elif _is_identifier(name, column):
+            reasons[name] = "an identifier (every value distinct)"
+        elif drop_non_numeric and not numeric_columns(column.to_frame())[0]:
+            reasons[name] = "not numeric (--drop-non-numeric)"
+    return reasons
+
+
+def read_csv(path, target, *, exclude=(), drop_non_numeric=False, drop_missing=False):
+    """``(X, y, notes, target name)`` from a CSV file with a header row.
+
+    ``X`` is a DataFrame of the input columns as read (categories as text, missing
+    values kept); ``notes`` say what was left out and why, one line each.
+    """
+    frame = read_table(path)
+    columns = [str(c) for c in frame.columns]
+    frame.columns = columns
+    if frame.empty:
+        raise UsageError(f"{path} has a header but no rows")
+    target = columns[-1] if target is None else target
+    if target not in columns:
         raise UsageError(
-            f"non-numeric column(s) {', '.join(non_numeric)}; "
-            "use --drop-non-numeric to leave them out"
+            f"unknown target column {target!r}; the columns are {', '.join(columns)}"
         )
-    if not features:
-        raise UsageError("no numeric input column left")
-    X = np.array([[float(c) for c in columns[name]] for name in features]).T
-    X = X.reshape(len(cells), len(features))
-    y = np.array(columns[target], dtype=object)
-    return X, y, features, target
+    unknown = [name for name in exclude if name not in columns]
+    if unknown:
+        raise UsageError(
+            f"unknown --exclude column(s) {', '.join(unknown)}; the columns are "
+            f"{', '.join(columns)}"
+        )
+    notes = []
+    missing_target = frame[target].isna()
+    if missing_target.any():
+        notes.append(
+            f"{int(missing_target.sum())} row(s) without a value of {target} left out"
+        )
+        frame = frame[~missing_target]
+    reasons = _left_out(frame, target, set(exclude), drop_non_numeric)
+    notes += [f"column {name} left out: {why}" for name, why in reasons.items()]
+    X = frame.drop(columns=[target, *reasons])
+    if X.shape[1] == 0:
+        raise UsageError("no input column left")
+    if drop_missing:
+        complete = X.notna().all(axis=1)
+        if not complete.all():
+            notes.append(
+                f"{int((~complete).sum())} row(s) with a missing input dropped "
+                "(--drop-missing)"
+            )
+        X, frame = X[complete], frame[complete]
+    return X.reset_index(drop=True), frame[target].reset_index(drop=True), notes, target
 
 
 def _task(y, task):
     """``(y as floats or labels, "regression" | "classification")``."""
-    numbers = [_parse_float(str(v)) for v in y]
-    numeric = all(v is not None and math.isfinite(v) for v in numbers)
+    values = np.asarray(y)
+    try:
+        numbers = values.astype(float)
+        numeric = bool(np.all(np.isfinite(numbers))) and values.dtype != bool
+    except (TypeError, ValueError):
+        numbers, numeric = None, False
     if task == "auto":
-        whole = numeric and all(float(v).is_integer() for v in numbers)
-        few = len(set(numbers)) <= MAX_CLASSES
+        whole = numeric and bool(np.all(np.mod(numbers, 1) == 0))
+        few = len(np.unique(values)) <= MAX_CLASSES
         task = "regression" if numeric and not (whole and few) else "classification"
     if task == "regression":
         if not numeric:
             raise UsageError("--task regression needs a numeric target")
-        return np.asarray(numbers, dtype=float), task
-    labels = np.asarray(numbers if numeric else [str(v) for v in y])
-    return labels, task
+        return numbers, task
+    labels = numbers.astype(int) if numeric and np.all(numbers % 1 == 0) else values
+    return np.asarray(labels if numeric else values.astype(str)), task
 
 
 def _check_target(y, task, cv, n_rows):
@@ -179,23 +255,57 @@ def _check_target(y, task, cv, n_rows):
 
 
 def _load(args):
+    """``(X, y, notes, source, task)``."""
     if args.data is None:
-        bunch = BUNDLED[args.dataset]()
-        X, y = bunch.data, bunch.target
-        names = [str(n) for n in bunch.feature_names]
+        bunch = BUNDLED[args.dataset](as_frame=True)
+        X, y = bunch.data, bunch.target.to_numpy()
         source = f"{args.dataset} (bundled with scikit-learn)"
         task = "regression" if args.dataset == "diabetes" else "classification"
         if args.task != "auto":
             task = args.task
-        return X, y, names, source, task
-    X, y, names, target = read_csv(
+        return X, y, [], source, task
+    exclude = [name.strip() for name in args.exclude.split(",") if name.strip()]
+    X, y, notes, target = read_csv(
         args.data,
         args.target,
+        exclude=exclude,
         drop_non_numeric=args.drop_non_numeric,
         drop_missing=args.drop_missing,
     )
     y, task = _task(y, args.task)
-    return X, y, names, f"{args.data}, target {target}", task
+    return X, y, notes, f"{args.data}, target {target}", task
+
+
+def held_out_score(model, X, y, task, seed):
+    """``(mean score, number of folds)`` of shuffled (stratified) cross-validation."""
+    if task == "classification":
+        folds = min(SCORE_FOLDS, int(np.unique(y, return_counts=True)[1].min()))
+        if folds < 2:
+            return np.nan, 0
+        cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    else:
+        folds = min(SCORE_FOLDS, len(y))
+        cv = KFold(folds, shuffle=True, random_state=seed)
+    return float(np.mean(cross_val_score(model, X, y, cv=cv))), folds
+
+
+def _constant_score(y, task):
+    """Score of the best constant prediction: the majority rate, or R^2 = 0."""
+    if task == "classification":
+        return np.unique(y, return_counts=True)[1].max() / len(y)
+    return 0.0
+
+
+def _describe_model(X, task, hidden):
+    numeric = numeric_columns(X)
+    parts = []
+    if numeric.any():
+        parts.append(f"{int(numeric.sum())} numeric (imputed, standardized)")
+    if (~numeric).any():
+        parts.append(f"{int((~numeric).sum())} categorical (imputed, one-hot)")
+    network = "MLPRegressor" if task == "regression" else "MLPClassifier"
+    target = " on the standardized target" if task == "regression" else ""
+    return ", ".join(parts), f"{network}{hidden}{target}"
 
 
 def _methods(text):
@@ -284,7 +394,8 @@ def _run(args):
         raise UsageError(f"--n-repeats must be at least 1; got {args.n_repeats}")
     if args.null_repeats < 0:
         raise UsageError(f"--null-repeats must be >= 0; got {args.null_repeats}")
-    X, y, names, source, task = _load(args)
+    X, y, notes, source, task = _load(args)
+    names = [str(c) for c in X.columns]
     _check_target(y, task, args.cv, len(y))
     if args.plot:
         try:
@@ -295,14 +406,17 @@ def _run(args):
             raise UsageError(
                 "--plot needs matplotlib: pip install 'sknnimp[plot]'"
             ) from None
-    mlp_class = MLPRegressor if task == "regression" else MLPClassifier
-    model = make_pipeline(
-        StandardScaler(),
-        mlp_class(hidden_layer_sizes=hidden, max_iter=1000, random_state=args.seed),
+    model = default_estimator(
+        X,
+        y,
+        classification=task == "classification",
+        random_state=args.seed,
+        hidden_layer_sizes=hidden,
     )
     show_progress = args.progress or sys.stderr.isatty()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        held_out, n_folds = held_out_score(model, X, y, task, args.seed)
         model.fit(X, y)
         comparison = compare_importances(
             {"mlp": model},
@@ -319,11 +433,27 @@ def _run(args):
         )
         overfitting = comparison.overfitting_flags(n_splits=args.cv or 5)["mlp"]
     score_name = "R^2" if task == "regression" else "accuracy"
+    inputs, network = _describe_model(X, task, hidden)
+    for note in notes:
+        print(f"note: {note}")
     print(
-        f"{source}: {X.shape[0]} rows, {X.shape[1]} inputs, {task}; "
-        f"StandardScaler + {mlp_class.__name__}{hidden}, {score_name} on the "
-        f"training data {model.score(X, y):.3f}"
+        f"{source}: {X.shape[0]} rows, {X.shape[1]} inputs ({inputs}), {task}; "
+        f"{network}"
     )
+    print(
+        f"{score_name} on the training data {model.score(X, y):.3f}, held-out "
+        f"({n_folds}-fold cross-validation) {held_out:.3f}"
+    )
+    baseline = _constant_score(y, task)
+    if not held_out > baseline:
+        what = "R^2 <= 0" if task == "regression" else (
+            f"no better than always predicting the most frequent class "
+            f"({baseline:.3f})"
+        )
+        print(
+            f"warning: the held-out {score_name} is {what}: the network learned "
+            "little or nothing, and its importances describe noise"
+        )
     if args.cv:
         print(f"importance cross-fitted on {args.cv} held-out folds")
     elif args.null_repeats:
@@ -348,6 +478,8 @@ def _run(args):
             "task": task,
             "n_rows": int(X.shape[0]),
             "features": names,
+            "left_out": notes,
+            "held_out_score": _json_ready(held_out),
             "methods": {
                 key[1]: {
                     key_name: _json_ready(result[key_name])

@@ -133,24 +133,98 @@ def test_unknown_target_lists_the_columns(csv_file):
     _fails(run(str(path), "--target", "price"), "'price'", "response", names[3])
 
 
-def test_non_numeric_columns_are_named_and_can_be_dropped(tmp_path):
+def test_non_numeric_columns_are_encoded_or_left_out_on_request(tmp_path):
     rows = ["a,city,b,y"] + [f"{i},c{i % 3},{i % 5},{i % 7 + 0.5}" for i in range(30)]
     path = _write(tmp_path, "\n".join(rows))
-    _fails(run(path, *FAST), "city", "--drop-non-numeric")
+    completed = run(path, "--methods", "weights", *FAST)
+    assert completed.returncode == 0, completed.stderr
+    assert "1 categorical" in completed.stdout
+    assert "city" in completed.stdout.split("weights")[1]
     completed = run(path, "--drop-non-numeric", "--methods", "weights", *FAST)
     assert completed.returncode == 0, completed.stderr
-    assert "city" not in completed.stdout
+    assert "column city left out: not numeric" in completed.stdout
+    assert "city" not in completed.stdout.split("weights")[1]
 
 
-def test_missing_values_are_named_and_rows_can_be_dropped(tmp_path):
+def test_missing_values_are_imputed_or_their_rows_dropped(tmp_path):
     rows = ["a,b,y"] + [
         f"{i},{'' if i == 4 else i % 5},{i % 7 + 0.5}" for i in range(30)
     ]
     path = _write(tmp_path, "\n".join(rows))
-    _fails(run(path, *FAST), "column(s) b", "--drop-missing")
+    completed = run(path, "--methods", "weights", *FAST)
+    assert completed.returncode == 0, completed.stderr
+    assert "30 rows" in completed.stdout
     completed = run(path, "--drop-missing", "--methods", "weights", *FAST)
     assert completed.returncode == 0, completed.stderr
     assert "29 rows" in completed.stdout
+    assert "1 row(s) with a missing input dropped" in completed.stdout
+
+
+def test_penguins_csv_with_categories_and_missing_values(tmp_path):
+    penguins = pytest.importorskip("palmerpenguins").load_penguins()
+    path = tmp_path / "penguins.csv"
+    penguins.to_csv(path, index=False)
+    completed = run(
+        str(path), "--target", "species", "--methods", "gradient,permutation", *FAST
+    )
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    assert "344 rows, 7 inputs" in lines[0] and "classification" in lines[0]
+    assert "held-out" in lines[1] and "training data" in lines[1]
+    ranked = rankings(completed.stdout, "permutation", 7)
+    assert {r[1] for r in ranked} == set(penguins.columns) - {"species"}
+    assert ranked[0][1].startswith("bill_")
+    assert "warning" not in completed.stdout
+
+
+def test_identifiers_constants_and_dates_are_left_out_with_a_note(tmp_path):
+    rng = np.random.RandomState(0)
+    n = 60
+    x = rng.normal(size=n)
+    rows = ["id,code,when,unit,x,colour,y"] + [
+        f"{i + 1},k{i:03d},2024-01-{i % 28 + 1:02d},kg,{x[i]:.4f},"
+        f"{'red' if i % 2 else 'blue'},{'high' if x[i] > 0 else 'low'}"
+        for i in range(n)
+    ]
+    path = _write(tmp_path, "\n".join(rows))
+    completed = run(path, "--methods", "weights", *FAST)
+    assert completed.returncode == 0, completed.stderr
+    out = completed.stdout
+    assert "column id left out: an identifier" in out
+    assert "column code left out: an identifier" in out
+    assert "column when left out: a date-time" in out
+    assert "column unit left out: constant" in out
+    assert "60 rows, 2 inputs" in out  # x and colour; string labels high/low
+    ranked = rankings(out, "weights", 2)
+    assert {r[1] for r in ranked} == {"x", "colour"}
+    completed = run(path, "--exclude", "colour", "--methods", "weights", *FAST)
+    assert "column colour left out: excluded" in completed.stdout
+    assert "60 rows, 1 inputs" in completed.stdout
+    _fails(run(path, "--exclude", "colour,shape"), "--exclude", "shape", "colour")
+
+
+def test_rows_without_a_target_are_left_out_with_a_note(tmp_path):
+    rows = ["a,b,y"] + [
+        f"{i},{i % 5},{'' if i in (3, 8) else i % 7 + 0.5}" for i in range(30)
+    ]
+    completed = run(_write(tmp_path, "\n".join(rows)), "--methods", "weights", *FAST)
+    assert completed.returncode == 0, completed.stderr
+    assert "2 row(s) without a value of y left out" in completed.stdout
+    assert "28 rows" in completed.stdout
+
+
+def test_a_model_that_learned_nothing_is_flagged(tmp_path):
+    rng = np.random.RandomState(0)
+    rows = ["a,b,y"] + [
+        f"{a:.3f},{b:.3f},{t:.3f}" for a, b, t in rng.normal(size=(60, 3))
+    ]
+    completed = run(_write(tmp_path, "\n".join(rows)), "--methods", "weights", *FAST)
+    assert completed.returncode == 0, completed.stderr
+    assert "warning: the held-out R^2 is R^2 <= 0" in completed.stdout
+
+
+def test_header_only_file(tmp_path):
+    _fails(run(_write(tmp_path, "a,b,y\n")), "no rows")
 
 
 def test_target_with_one_value(tmp_path):
