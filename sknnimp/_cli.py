@@ -446,9 +446,13 @@ def _run(args):
     )
     baseline = _constant_score(y, task)
     if not held_out > baseline:
-        what = "R^2 <= 0" if task == "regression" else (
-            f"no better than always predicting the most frequent class "
-            f"({baseline:.3f})"
+        what = (
+            "R^2 <= 0"
+            if task == "regression"
+            else (
+                f"no better than always predicting the most frequent class "
+                f"({baseline:.3f})"
+            )
         )
         print(
             f"warning: the held-out {score_name} is {what}: the network learned "
