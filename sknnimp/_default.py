@@ -21,7 +21,7 @@ from ._tables import is_dataframe, numeric_columns
 #: Parameters of the default MLP (both tasks).
 DEFAULT_MLP_PARAMS = {
     "hidden_layer_sizes": (100,),
-    "alpha": 1e-2,
+    "alpha": 3.0,
     "solver": "lbfgs",
     "max_iter": 1000,
 }
