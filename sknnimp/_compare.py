@@ -397,9 +397,16 @@ def compare_importances(
             if method in NETWORK_METHODS and reason is not None:
                 skipped[(name, method)] = reason
                 continue
-            results[(name, method)] = nn_importance(
-                models[name], X, y, method=method, **options
-            )
+            try:
+                results[(name, method)] = nn_importance(
+                    models[name], X, y, method=method, **options
+                )
+            except TypeError as exc:
+                # Known only once fitted: a network without dense layers (for the
+                # weight-reading methods) or a step that mixes columns.
+                if method not in NETWORK_METHODS:
+                    raise
+                skipped[(name, method)] = str(exc)
     return ImportanceComparison(
         results, skipped, _feature_names(X), models, (X, y, None), options
     )

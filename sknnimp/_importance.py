@@ -77,10 +77,13 @@ def _network_importance(estimator, X, method, sample_weight, groups):
         )
     net = model.network
     if method != "gradient" and net.dense_layers() is None:
+        problem = getattr(net, "dense_problem", None)
         raise TypeError(
             f"method={method!r} reads the weights of a stack of dense layers, which "
-            f"{type(net).__name__} is not; 'gradient' and the methods that work "
-            f"with any estimator ({', '.join(map(repr, AGNOSTIC_METHODS))}) apply."
+            f"this network is not"
+            + (f" ({problem})" if problem else "")
+            + "; 'gradient' and the methods that work with any estimator "
+            f"({', '.join(map(repr, AGNOSTIC_METHODS))}) apply."
         )
     if n_columns(X) != model.n_columns:
         raise ValueError(

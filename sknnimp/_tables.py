@@ -155,7 +155,8 @@ def filled(X, columns, values):
     if sparse.issparse(X):
         constant = np.tile([values[j] for j in columns], (X.shape[0], 1))
         return replace_sparse_columns(X, columns, constant)
-    X = np.array(X, dtype=None if np.asarray(X).dtype.kind == "O" else float)
+    kind = np.asarray(X).dtype.kind
+    X = np.array(X, dtype=None if kind in "Of" else float)  # float32 stays float32
     for j in columns:
         X[:, j] = values[j]
     return X

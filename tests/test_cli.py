@@ -30,7 +30,7 @@ def rankings(stdout, method, n_features):
 
 
 def test_main_job_on_diabetes_ranks_every_input_for_every_method():
-    completed = run("--n-repeats", "2")
+    completed = run(*FAST)
     assert completed.returncode == 0, completed.stderr
     names = load_diabetes().feature_names
     for method in ["weights", "garson", "olden", "gradient", "probe", "permutation"]:

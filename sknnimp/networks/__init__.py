@@ -4,6 +4,8 @@
   gradients from the network's inputs, dense layers when there are some, warm
   continuation of training.
 - :class:`MLPNetwork` (``_mlp``): scikit-learn's ``MLPRegressor``/``MLPClassifier``.
+- :class:`SkorchNetwork` (``_skorch``): skorch's ``NeuralNetRegressor``/
+  ``NeuralNetClassifier`` (PyTorch, imported only when such a model is met).
 - :func:`provenance` (``_provenance``): which original column every network input
   comes from, derived from the fitted preprocessing.
 - :class:`NetworkModel` (``_model``): a fitted model split into preprocessing, network
@@ -22,6 +24,7 @@ from ._model import (
     scaler_affine,
 )
 from ._provenance import MixingStepError, provenance
+from ._skorch import SkorchNetwork, is_skorch_network
 
 __all__ = [
     "AFFINE_SCALERS",
@@ -31,9 +34,11 @@ __all__ = [
     "NETWORK_CLASSES",
     "Network",
     "NetworkModel",
+    "SkorchNetwork",
     "check_network",
     "column_std",
     "is_network",
+    "is_skorch_network",
     "network_model",
     "provenance",
     "scaler_affine",

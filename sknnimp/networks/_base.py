@@ -42,6 +42,9 @@ class Network:
     def gradients(self, X, *, batch_size=None):
         raise NotImplementedError
 
+    #: Why ``dense_layers()`` is None (e.g. the first layer that is not dense).
+    dense_problem = None
+
     def dense_layers(self):
         return None
 

@@ -31,6 +31,7 @@ from sklearn.preprocessing import (
 
 from ._mlp import MLPNetwork
 from ._provenance import MixingStepError, check_column_separable, provenance
+from ._skorch import SkorchNetwork, is_skorch_network
 
 #: Scalers whose transform is ``x * a + b`` column by column.
 AFFINE_SCALERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler)
@@ -48,7 +49,7 @@ def _is_mlp(final):
 #: dependency unless the estimator comes from it); ``factory(final, output_scale=...,
 #: output_offset=...)`` makes the :class:`~sknnimp.networks.Network` of the fitted
 #: final step, with an affine map of its outputs folded in (None: no map).
-IMPLEMENTATIONS = [(_is_mlp, MLPNetwork)]
+IMPLEMENTATIONS = [(_is_mlp, MLPNetwork), (is_skorch_network, SkorchNetwork)]
 
 
 def _implementation(final):
