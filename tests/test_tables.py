@@ -169,6 +169,17 @@ def test_shuffling_and_filling_keep_column_types_and_leave_the_input_alone():
 # --- the network-reading methods behind a ColumnTransformer ----------------------
 
 
+def _central_differences(predict, Xn, h=1e-6):
+    """``d predict / d x'_k`` for every row and network input ``k``."""
+    jac = np.empty(Xn.shape)
+    for k in range(Xn.shape[1]):
+        up, down = Xn.copy(), Xn.copy()
+        up[:, k] += h
+        down[:, k] -= h
+        jac[:, k] = (predict(up) - predict(down)) / (2 * h)
+    return jac
+
+
 def _blocks(model, X):
     """Network inputs of every original column, read from the output names."""
     names = model[0].get_feature_names_out()
@@ -180,15 +191,8 @@ def _blocks(model, X):
 
 def test_gradient_equals_finite_differences_combined_by_the_group_rule():
     model, X, y = _model("regression")
-    mlp = model[-1]
     Xn = model[0].transform(X)
-    h = 1e-6
-    jac = np.empty(Xn.shape)
-    for k in range(Xn.shape[1]):
-        up, down = Xn.copy(), Xn.copy()
-        up[:, k] += h
-        down[:, k] -= h
-        jac[:, k] = (mlp.predict(up) - mlp.predict(down)) / (2 * h)
+    jac = _central_differences(model[-1].predict, Xn)
     scaled = jac * Xn.std(axis=0)
     expected = [
         np.mean(np.sqrt((scaled[:, block] ** 2).sum(axis=1)))
@@ -221,18 +225,12 @@ def test_target_transformer_gives_values_in_the_target_s_units():
     )
     ttr = TransformedTargetRegressor(inner, transformer=StandardScaler()).fit(X, y)
     Xn = ttr.regressor_[0].transform(X)
-    h = 1e-6
-    jac = np.empty(Xn.shape)
-    for k in range(Xn.shape[1]):
-        up, down = Xn.copy(), Xn.copy()
-        up[:, k] += h
-        down[:, k] -= h
 
-        def predict(rows):
-            out = ttr.regressor_[-1].predict(rows).reshape(-1, 1)
-            return ttr.transformer_.inverse_transform(out).ravel()
+    def predict(rows):  # the network's output in the target's units
+        out = ttr.regressor_[-1].predict(rows).reshape(-1, 1)
+        return ttr.transformer_.inverse_transform(out).ravel()
 
-        jac[:, k] = (predict(up) - predict(down)) / (2 * h)
+    jac = _central_differences(predict, Xn)
     scaled = np.abs(jac * Xn.std(axis=0))
     result = nn_importance(ttr, X, method="gradient")
     np.testing.assert_allclose(

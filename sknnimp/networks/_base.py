@@ -40,6 +40,24 @@ class Network:
         raise NotImplementedError
 
     def gradients(self, X, *, batch_size=None):
+        """Yield ``(rows, J)`` with ``J[r, k, i] = do_k / dx'_i`` at row ``rows[r]``.
+
+        Rows come in batches of ``batch_size`` (default:
+        ``self.batch_size(n_rows_per_sample=n_outputs)``, which implementations size
+        so that a batch's temporaries stay bounded); each batch's Jacobian comes from
+        the implementation's ``_batch_gradients(X_batch)``.
+        """
+        if batch_size is None:
+            batch_size = self.batch_size(n_rows_per_sample=self.n_outputs)
+        n = X.shape[0]
+        for start in range(0, n, batch_size):
+            rows = slice(start, min(start + batch_size, n))
+            yield rows, self._batch_gradients(X[rows])
+
+    def batch_size(self, n_rows_per_sample=1):
+        raise NotImplementedError
+
+    def _batch_gradients(self, X):
         raise NotImplementedError
 
     #: Why ``dense_layers()`` is None (e.g. the first layer that is not dense).

@@ -210,19 +210,6 @@ class MLPNetwork(Network):
             delta = back.reshape(n, k, -1) * derivative(z_prev, a_prev)[:, None, :]
         return (delta.reshape(n * k, -1) @ self.coefs[0].T).reshape(n, k, -1)
 
-    def gradients(self, X, *, batch_size=None):
-        """Yield ``(rows, J)`` with ``J[r, k, i] = do_k / dx'_i`` at row ``rows[r]``.
-
-        Rows come in batches whose temporaries are bounded by
-        ``DEFAULT_BATCH_ELEMENTS`` floats.
-        """
-        if batch_size is None:
-            batch_size = self.batch_size(n_rows_per_sample=self.n_outputs)
-        n = X.shape[0]
-        for start in range(0, n, batch_size):
-            rows = slice(start, min(start + batch_size, n))
-            yield rows, self._batch_gradients(X[rows])
-
     def continued(
         self, X, y, sample_weight, *, n_iter, seed, zero_inputs=None, held_values=None
     ):

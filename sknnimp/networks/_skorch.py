@@ -578,19 +578,6 @@ class SkorchNetwork(Network):
             jac *= self._scale[None, :, None]
         return jac
 
-    def gradients(self, X, *, batch_size=None):
-        """Yield ``(rows, J)`` with ``J[r, k, i] = do_k / dx'_i`` at row ``rows[r]``.
-
-        Computed by autograd, with respect to the inputs only, in batches whose
-        Jacobian holds about ``DEFAULT_BATCH_ELEMENTS`` values.
-        """
-        if batch_size is None:
-            batch_size = self.batch_size(n_rows_per_sample=self.n_outputs)
-        n = X.shape[0]
-        for start in range(0, n, batch_size):
-            rows = slice(start, min(start + batch_size, n))
-            yield rows, self._batch_gradients(X[rows])
-
     # -- dense layers -----------------------------------------------------------------
 
     def _output_problem(self, operations):
