@@ -15,6 +15,14 @@ def require_matplotlib():
     return plt
 
 
+def _horizontal():
+    """``boxplot`` keywords for horizontal boxes (matplotlib < 3.10 says ``vert``)."""
+    import matplotlib
+
+    major, minor = (int(part) for part in matplotlib.__version__.split(".")[:2])
+    return {"orientation": "horizontal"} if (major, minor) >= (3, 10) else {"vert": False}
+
+
 class ImportanceDisplay:
     """Horizontal bars of importances with confidence intervals, or box plots of draws.
 
@@ -172,8 +180,8 @@ class ImportanceDisplay:
             boxes = ax.boxplot(
                 [np.asarray(self.draws)[i] for i in order],
                 positions=positions,
-                orientation="horizontal",
                 patch_artist=True,
+                **_horizontal(),
             )
             for patch, color in zip(boxes["boxes"], colors):
                 patch.set_facecolor(color)

@@ -108,7 +108,9 @@ def test_selector_bars_sorted_kept_features_highlighted_threshold_drawn(
         for c in display.ax_.containers
     )
     # The threshold as a vertical line.
-    vertical = [line.get_xdata() for line in display.ax_.get_lines()]
+    vertical = [
+        np.asarray(line.get_xdata(), dtype=float) for line in display.ax_.get_lines()
+    ]
     assert any(np.allclose(x, selector.threshold_) for x in vertical)
     assert display.ax_.get_xlabel() == "permutation importance"
     assert _png_size(display.figure_, tmp_path) > MIN_PNG_BYTES

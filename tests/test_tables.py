@@ -346,7 +346,12 @@ def test_selector_selects_original_columns_of_a_dataframe():
 def test_polars_in_and_out():
     pl = pytest.importorskip("polars")
     X, signal = _table()
-    X_pl = pl.from_pandas(X.astype({"colour": str}))
+    X_pl = pl.DataFrame(  # missing values as polars' nulls
+        {
+            name: [None if pd.isna(v) else v for v in X[name].astype(object)]
+            for name in X.columns
+        }
+    )
     selector = NNImportanceSelector(
         method="gradient", threshold=-np.inf, max_features=3, random_state=0
     ).fit(X_pl, signal)
