@@ -20,7 +20,9 @@ def _horizontal():
     import matplotlib
 
     major, minor = (int(part) for part in matplotlib.__version__.split(".")[:2])
-    return {"orientation": "horizontal"} if (major, minor) >= (3, 10) else {"vert": False}
+    if (major, minor) >= (3, 10):
+        return {"orientation": "horizontal"}
+    return {"vert": False}
 
 
 class ImportanceDisplay:
