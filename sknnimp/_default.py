@@ -7,6 +7,8 @@ seen in training. A regression target is standardized around the network
 well as one of unit scale, and predictions and importances stay in the target's units.
 """
 
+import warnings
+
 import numpy as np
 from scipy import sparse
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
@@ -33,7 +35,10 @@ def is_classification_target(y):
     A float target with more than two distinct values is a regression target even when
     its values happen to be whole numbers.
     """
-    kind = type_of_target(y)
+    with warnings.catch_warnings():
+        # scikit-learn < 1.8 warns about many classes for any float target.
+        warnings.simplefilter("ignore", UserWarning)
+        kind = type_of_target(y)
     is_float = np.asarray(y).dtype.kind == "f"
     return kind in ("binary", "multilabel-indicator") or (
         kind == "multiclass" and not is_float
