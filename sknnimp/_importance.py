@@ -34,7 +34,12 @@ from ._parallel import refit, run_tasks
 from ._permutation import permutation_importance
 from ._significance import confidence_interval, randomization_pvalues
 from ._tables import column_names, is_dataframe, n_columns, take_rows
-from .networks import check_network, column_std, network_model
+from .networks import batched_column_std, check_network, network_model
+
+#: Largest number of network-input values the network-reading methods hold at once
+#: (16 MiB of float64); more rows are preprocessed in batches, at the cost of running
+#: the preprocessing twice (spread, then gradients).
+INPUT_BATCH_ELEMENTS = 2**21
 
 #: Methods whose signed score is defined (for a single-output network).
 SIGNED_METHODS = ("olden", "gradient", "probe")
@@ -67,7 +72,8 @@ def _network_importance(estimator, X, method, sample_weight, groups):
     model = network_model(estimator, method, AGNOSTIC_METHODS)
     if method in OUTPUT_METHODS and not model.in_target_units:
         working = ", ".join(
-            repr(m) for m in (*NETWORK_METHODS, *AGNOSTIC_METHODS)
+            repr(m)
+            for m in (*NETWORK_METHODS, *AGNOSTIC_METHODS)
             if m not in OUTPUT_METHODS
         )
         raise TypeError(
@@ -89,20 +95,36 @@ def _network_importance(estimator, X, method, sample_weight, groups):
         raise ValueError(
             f"X has {n_columns(X)} features, but the model expects {model.n_columns}."
         )
-    Xn = check_array(model.transform(X), accept_sparse=("csr", "csc"))
-    sigma = column_std(Xn, sample_weight)
+    # The network's inputs (checked, e.g. for NaN the preprocessing left), in row
+    # batches of at most INPUT_BATCH_ELEMENTS values when there are more.
+    batch_rows = max(1, INPUT_BATCH_ELEMENTS // max(1, net.n_inputs))
+    if X.shape[0] <= batch_rows:
+        inputs = check_array(model.transform(X), accept_sparse=("csr", "csc"))
+
+        def batches():
+            yield slice(0, X.shape[0]), inputs
+
+    else:
+
+        def batches():
+            for rows, part in model.transform_batches(X, batch_rows):
+                yield rows, check_array(part, accept_sparse=("csr", "csc"))
+
+    weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+    sigma = batched_column_std(batches, weights)
     input_groups = model.network_groups(groups)
     if method == "gradient":
         importances, signed = gradient_importance(
-            net, sigma, Xn, sample_weight, input_groups
+            net, sigma, batches, weights, input_groups
         )
     else:
         per_input, per_input_signed = NETWORK_METHODS[method](net, sigma)
         importances = np.array([per_input[g].sum() for g in input_groups])
         signed = np.array(
             [
-                per_input_signed[g[0]] if len(g) == 1 else
-                (0.0 if len(g) == 0 else per_input_signed[g].sum())
+                per_input_signed[g[0]]
+                if len(g) == 1
+                else (0.0 if len(g) == 0 else per_input_signed[g].sum())
                 for g in input_groups
             ]
         )

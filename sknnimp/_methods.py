@@ -75,8 +75,12 @@ def gradient_importance(net, sigma, X, sample_weight=None, groups=None):
     group's score is the mean of the Euclidean norm
     ``|| (sigma'_i * d o / d x'_i)_{i in g} ||_2``, which for a single input is the
     score above; the signed score of a group of several inputs is NaN.
+
+    ``X`` holds the network inputs, or is a callable yielding ``(rows, inputs of those
+    rows)`` in row batches (then ``sample_weight`` must be given), so that the inputs
+    need not be held whole.
     """
-    n = X.shape[0]
+    n = len(sample_weight) if sample_weight is not None else X.shape[0]
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     w = w / w.sum()
     k, p = net.n_outputs, net.n_features
@@ -84,7 +88,7 @@ def gradient_importance(net, sigma, X, sample_weight=None, groups=None):
         return _grouped_gradient_importance(net, sigma, X, w, groups)
     abs_mean = np.zeros(k * p)
     signed_mean = np.zeros(k * p)
-    for rows, jac in net.gradients(X):
+    for rows, jac in _jacobians(net, X):
         jac = jac.reshape(len(jac), k * p)
         abs_mean += w[rows] @ np.abs(jac)
         signed_mean += w[rows] @ jac
@@ -96,6 +100,17 @@ def gradient_importance(net, sigma, X, sample_weight=None, groups=None):
     return importances, signed
 
 
+def _jacobians(net, X):
+    """``(rows, J)`` batches of ``net.gradients`` over network inputs ``X``, an array
+    or a callable yielding ``(rows, inputs)`` batches (``rows`` a slice)."""
+    if not callable(X):
+        yield from net.gradients(X)
+        return
+    for rows, inputs in X():
+        for sub, jac in net.gradients(inputs):
+            yield slice(rows.start + sub.start, rows.start + sub.stop), jac
+
+
 def _grouped_gradient_importance(net, sigma, X, w, groups):
     k, p = net.n_outputs, net.n_features
     membership = np.zeros((p, len(groups)))
@@ -103,7 +118,7 @@ def _grouped_gradient_importance(net, sigma, X, w, groups):
         membership[group, j] = 1.0
     norm_mean = np.zeros(k * len(groups))
     signed_mean = np.zeros(k * p)
-    for rows, jac in net.gradients(X):
+    for rows, jac in _jacobians(net, X):
         scaled = jac * sigma  # (B, K, p)
         norms = np.sqrt((scaled**2).reshape(-1, p) @ membership)
         norm_mean += w[rows] @ norms.reshape(len(jac), k * len(groups))

@@ -489,3 +489,23 @@ def test_selector_with_an_imputing_pipeline_transforms_a_table_with_missing_valu
     out = selector.fit(X, signal).set_output(transform="pandas").transform(X)
     assert list(out.columns) == list(selector.get_feature_names_out())
     assert out.shape == (len(X), 3)
+
+
+@pytest.mark.parametrize("method", ["gradient", "weights", "olden"])
+def test_network_inputs_in_row_batches_give_the_same_importances(monkeypatch, method):
+    """The preprocessing runs on row batches, so its output is never held whole."""
+    import sknnimp._importance as importance_module
+
+    model, X, y = _model("regression")
+    weights = np.random.RandomState(3).randint(1, 4, size=len(X)).astype(float)
+    whole = nn_importance(model, X, method=method, sample_weight=weights)
+    calls = _count_transform_calls(model)
+    monkeypatch.setattr(importance_module, "INPUT_BATCH_ELEMENTS", 64)  # a few rows
+    batched = nn_importance(model, X, method=method, sample_weight=weights)
+    # Every pass over the rows (one for the spread, one more for the gradients) is
+    # made of small batches.
+    passes = 2 if method == "gradient" else 1
+    assert max(calls) < 10 and sum(calls) == passes * len(X)
+    np.testing.assert_allclose(
+        batched.importances_mean, whole.importances_mean, rtol=1e-10
+    )

@@ -13,7 +13,7 @@
 """
 
 from ._base import Network
-from ._mlp import DEFAULT_BATCH_ELEMENTS, MLPNetwork, column_std
+from ._mlp import DEFAULT_BATCH_ELEMENTS, MLPNetwork, batched_column_std, column_std
 from ._model import (
     AFFINE_SCALERS,
     NETWORK_CLASSES,
@@ -29,6 +29,7 @@ from ._skorch import SkorchNetwork, is_skorch_network
 __all__ = [
     "AFFINE_SCALERS",
     "DEFAULT_BATCH_ELEMENTS",
+    "batched_column_std",
     "MLPNetwork",
     "MixingStepError",
     "NETWORK_CLASSES",

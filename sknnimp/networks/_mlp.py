@@ -240,6 +240,40 @@ class MLPNetwork(Network):
         return refit(mlp, X, y, sample_weight)
 
 
+def batched_column_std(batches, sample_weight):
+    """:func:`column_std` of the rows that ``batches()`` yields as ``(rows, X_rows)``.
+
+    One pass: each batch's weighted mean and sum of squared deviations are merged into
+    the running ones (Chan, Golub & LeVeque's pairwise update), so that no array of
+    all the rows is made. ``sample_weight`` (one per row) is required.
+    """
+    w = np.asarray(sample_weight, dtype=float)
+    total = mean = squares = low = high = None
+    for rows, X in batches():
+        X = X.toarray() if sparse.issparse(X) else np.asarray(X, dtype=float)
+        low = X.min(axis=0) if low is None else np.minimum(low, X.min(axis=0))
+        high = X.max(axis=0) if high is None else np.maximum(high, X.max(axis=0))
+        w_batch = w[rows]
+        weight = w_batch.sum()
+        if weight == 0:
+            continue
+        batch_mean = w_batch @ X / weight
+        deviations = X - batch_mean
+        deviations **= 2
+        batch_squares = w_batch @ deviations
+        if total is None:
+            total, mean, squares = weight, batch_mean, batch_squares
+            continue
+        delta = batch_mean - mean
+        merged = total + weight
+        mean = mean + delta * (weight / merged)
+        squares = squares + batch_squares + delta**2 * (total * weight / merged)
+        total = merged
+    std = np.sqrt(squares / total)
+    std[low == high] = 0.0
+    return std
+
+
 def column_std(X, sample_weight=None):
     """Weighted standard deviation (ddof=0) of each column; exactly 0 if constant."""
     if sample_weight is None:

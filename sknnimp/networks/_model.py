@@ -29,6 +29,7 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
+from .._tables import take_rows
 from ._mlp import MLPNetwork
 from ._provenance import MixingStepError, check_column_separable, provenance
 from ._skorch import SkorchNetwork, is_skorch_network
@@ -219,6 +220,18 @@ class NetworkModel:
         if sparse.issparse(X):
             return X.astype(float) if X.dtype != float else X
         return np.asarray(X, dtype=float)
+
+    def transform_batches(self, X, batch_rows):
+        """Yield ``(rows, network inputs of those rows)``, ``rows`` a slice of at most
+        ``batch_rows`` rows: the preprocessing acts row by row, so the inputs need not
+        be held whole."""
+        n = X.shape[0]
+        if n <= batch_rows:
+            yield slice(0, n), self.transform(X)
+            return
+        for start in range(0, n, batch_rows):
+            rows = slice(start, min(start + batch_rows, n))
+            yield rows, self.transform(take_rows(X, np.arange(rows.start, rows.stop)))
 
     def network_groups(self, groups):
         """Network inputs of every group of original columns (constants in none)."""
