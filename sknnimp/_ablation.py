@@ -15,7 +15,11 @@ retrained:
   and stay zero, so the network is one without the group. The baseline continues the
   intact network for the same number of iterations with the same seed, so that the
   difference measures the inputs and not the extra training.
-- ``"none"``: no retraining (occlusion); one draw per fold.
+- ``"none"``: no retraining (occlusion); one draw per fold. For a network with dense
+  layers scored by one of scikit-learn's scorers (or its own ``score``), the filled
+  column only moves the first pre-activation, so the scores come from the first layer
+  as in the fast path of permutation importance, without a filled copy of the data
+  per column.
 
 Repeats differ by their retraining seed. With a deterministic solver (``lbfgs``) warm
 repeats coincide, and their spread (a zero-width interval) says nothing about the
@@ -28,7 +32,7 @@ import numpy as np
 from scipy import sparse
 
 from ._parallel import refit, run_tasks, seeded_clone
-from ._permutation import score
+from ._permutation import _network_outputs, _network_stand_in, score
 from ._tables import dropped, fill_values, filled, n_columns, take_rows
 from .networks import NetworkModel, is_network
 
@@ -87,6 +91,42 @@ def _none_task(model, fold, group, scorer):
     return score(scorer, model, _ablate(X_eval, group, values), y_eval, w_eval)
 
 
+def _occlusion_scores(model, stand_in, fold, groups, scorer):
+    """Scores of the intact network and with each group filled, without retraining.
+
+    ``model`` is the :class:`~sknnimp.networks.NetworkModel` of a network with dense
+    layers and ``stand_in(outputs)`` the estimator scored in its place, as in the fast
+    path of permutation importance. A constant fill moves the first pre-activation by
+    ``(fill' - x'_b) @ W1_b`` for the group's block ``b`` of network inputs, so the
+    preprocessing runs twice (the rows, one filled row) and only the layers after the
+    first are recomputed per group.
+    """
+    _, _, _, X_eval, y_eval, w_eval, values = fold
+    net = model.network
+    Xn = model.transform(X_eval)
+    z1 = net.first_preactivation(Xn)
+    fill_inputs = _filled_network_inputs(model, X_eval, values)
+    placeholder = np.empty((Xn.shape[0], 0))  # the stand-in reads no input values
+    scores = [
+        score(scorer, stand_in(_network_outputs(net, z1)), placeholder, y_eval, w_eval)
+    ]
+    for block in model.network_groups(groups):
+        current = Xn[:, block]
+        current = current.toarray() if sparse.issparse(current) else current
+        shift = fill_inputs[block] - current
+        outputs = _network_outputs(net, z1, shift, net.coefs[0][block])
+        scores.append(score(scorer, stand_in(outputs), placeholder, y_eval, w_eval))
+    return np.array(scores)
+
+
+def _filled_network_inputs(model, X, values):
+    """Every network input's value when its column takes the fill (one row, all
+    columns filled: the preprocessing does not mix columns)."""
+    one_row = filled(take_rows(X, [0]), range(n_columns(X)), values)
+    inputs = model.transform(one_row)
+    return np.asarray(inputs.toarray() if sparse.issparse(inputs) else inputs)[0]
+
+
 def _warm_task(model, n_iter, seed, fold, inputs, scorer):
     """Score of the network continued for ``n_iter`` iterations without ``inputs``.
 
@@ -123,13 +163,7 @@ def _warm_fold(estimator, fold):
     Xn_train = Xn_train.toarray() if sparse.issparse(Xn_train) else Xn_train
     fill_inputs = None
     if values is not None:
-        # Preprocessing that does not mix columns maps a column's fill to the same
-        # network inputs in every row: one row, every column filled, gives them all.
-        one_row = filled(take_rows(X_train, [0]), range(n_columns(X_train)), values)
-        fill_inputs = model.transform(one_row)
-        fill_inputs = np.asarray(
-            fill_inputs.toarray() if sparse.issparse(fill_inputs) else fill_inputs
-        )[0]
+        fill_inputs = _filled_network_inputs(model, X_train, values)
     network_fold = (
         Xn_train,
         model.network_target(y_train),
@@ -176,6 +210,12 @@ def ablation_importance(
         if retrain == "warm":
             network_model, n_iter, fold = _warm_fold(model, fold)
             blocks = network_model.network_groups(groups)
+        fast = _network_stand_in(model, scorer) if retrain == "none" else None
+        if fast is not None:
+            # Every group's score at once, from the first layer (one task).
+            tasks.append((_occlusion_scores, (*fast, fold, groups, scorer)))
+            draws.append(len(groups) + 1)
+            continue
         for seed in repeats:
             for g, group in enumerate([None, *groups]):
                 if retrain == "none":
@@ -190,7 +230,8 @@ def ablation_importance(
     scores = run_tasks(
         _call, tasks, n_jobs=n_jobs, verbose=verbose, label=f"ablation ({retrain})"
     )
-    scores = np.asarray(scores, dtype=float).reshape(len(draws), len(groups) + 1)
+    scores = np.concatenate([np.atleast_1d(s) for s in scores]).astype(float)
+    scores = scores.reshape(len(draws), len(groups) + 1)
     baselines = scores[:, 0]
     importances = (baselines[:, None] - scores[:, 1:]).T
     return importances, float(baselines.mean())

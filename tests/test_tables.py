@@ -509,3 +509,53 @@ def test_network_inputs_in_row_batches_give_the_same_importances(monkeypatch, me
     np.testing.assert_allclose(
         batched.importances_mean, whole.importances_mean, rtol=1e-10
     )
+
+
+@pytest.mark.parametrize("task", ["regression", "binary", "multiclass"])
+@pytest.mark.parametrize("groups", [None, [[0, 3], [1, 4]]])
+def test_occlusion_through_the_first_layer_equals_the_general_route(task, groups):
+    """A callable scorer cannot take the fast path: it scores filled DataFrames."""
+    from sklearn.metrics import get_scorer
+
+    model, X, y = _model(task)
+    name = "r2" if task == "regression" else "neg_log_loss"
+    weights = np.random.RandomState(1).uniform(0.5, 2.0, size=len(X))
+    kwargs = dict(
+        method="ablation", retrain="none", groups=groups, sample_weight=weights
+    )
+    calls = _count_transform_calls(model)
+    fast = nn_importance(model, X, y, scoring=name, **kwargs)
+    assert len(calls) == 2  # the rows, and one filled row
+    scorer = get_scorer(name)
+
+    def general(estimator, X_scored, y_true, sample_weight=None):
+        return scorer(estimator, X_scored, y_true, sample_weight=sample_weight)
+
+    slow = nn_importance(model, X, y, scoring=general, **kwargs)
+    assert len(calls) > 2
+    np.testing.assert_allclose(fast.importances, slow.importances, rtol=0, atol=1e-9)
+    assert fast.baseline_score == pytest.approx(slow.baseline_score, abs=1e-12)
+
+
+def test_occlusion_of_a_plain_network_with_scalers_equals_the_general_route():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 5)) * [1, 10, 100, 0.1, 1] + [0, 5, -50, 1, 2]
+    y = X[:, 0] + 0.1 * X[:, 1] - 0.01 * X[:, 2] + rng.normal(scale=0.1, size=120)
+    model = make_pipeline(
+        StandardScaler(),
+        MLPRegressor(
+            hidden_layer_sizes=(6, 4), solver="lbfgs", max_iter=300, random_state=0
+        ),
+    ).fit(X, y)
+    for fill in ["mean", "median", 0.5]:
+        fast = nn_importance(model, X, y, method="ablation", retrain="none", fill=fill)
+        slow = nn_importance(
+            model,
+            X,
+            y,
+            method="ablation",
+            retrain="none",
+            fill=fill,
+            scoring=lambda est, X_, y_: est.score(X_, y_),
+        )
+        np.testing.assert_allclose(fast.importances, slow.importances, atol=1e-9)
