@@ -31,7 +31,7 @@ from sklearn.preprocessing import (
 
 from .._tables import take_rows
 from ._mlp import MLPNetwork
-from ._provenance import MixingStepError, check_column_separable, provenance
+from ._provenance import check_column_separable, provenance
 from ._skorch import SkorchNetwork, is_skorch_network
 
 #: Scalers whose transform is ``x * a + b`` column by column.
@@ -208,11 +208,6 @@ class NetworkModel:
             network = factory(final, output_scale=affine[0], output_offset=affine[1])
         self.network = network
 
-    @property
-    def column_separable(self):
-        """Always true: a step that mixes columns makes the constructor raise."""
-        return True
-
     def transform(self, X):
         """The network's inputs ``x'`` for rows ``X`` (a float array or sparse)."""
         for _, step in self.steps:
@@ -266,9 +261,7 @@ def network_model(estimator, method=None, working=()):
     """
     try:
         return NetworkModel(estimator)
-    except MixingStepError as exc:
-        reason = str(exc)
-    except TypeError as exc:
+    except TypeError as exc:  # not a network, or a step that mixes columns
         reason = str(exc)
     what = f"method={method!r}" if method else "This"
     alternatives = ", ".join(map(repr, working))
