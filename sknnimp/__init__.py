@@ -2,19 +2,22 @@
 
 The public names are :class:`NNImportanceSelector`, :func:`nn_importance`,
 :func:`compare_importances` (with :class:`ImportanceComparison`) and the displays
-:class:`ImportanceDisplay` and :class:`ComparisonDisplay`.
+:class:`ImportanceDisplay` and :class:`ComparisonDisplay`; :class:`PoorModelWarning` is
+raised when the explained model does no better than a constant prediction.
 """
 
 from ._compare import ImportanceComparison, compare_importances
 from ._display import ComparisonDisplay, ImportanceDisplay
 from ._importance import nn_importance
 from ._selector import NNImportanceSelector
+from ._significance import PoorModelWarning
 
 __all__ = [
     "ComparisonDisplay",
     "ImportanceComparison",
     "ImportanceDisplay",
     "NNImportanceSelector",
+    "PoorModelWarning",
     "compare_importances",
     "nn_importance",
 ]

@@ -32,7 +32,7 @@ import numpy as np
 from scipy import sparse
 
 from ._parallel import refit, run_tasks, seeded_clone
-from ._permutation import _network_outputs, _network_stand_in, score
+from ._permutation import _network_outputs, _network_stand_in, evaluate
 from ._tables import dropped, fill_values, filled, n_columns, take_rows
 from .networks import NetworkModel, is_network
 
@@ -67,7 +67,7 @@ def _ablate(X, group, values):
     return filled(X, group, values)
 
 
-def _cold_task(template, seed, fold, group, scorer):
+def _cold_task(template, seed, fold, group, scorer, row_score=None):
     """Score of a fresh clone trained with ``group`` ablated (intact if None)."""
     X_train, y_train, w_train, X_eval, y_eval, w_eval, values = fold
     model = seeded_clone(template, seed, only_unseeded=False)
@@ -82,16 +82,18 @@ def _cold_task(template, seed, fold, group, scorer):
             "columns by name needs every column); use a fill value such as "
             "fill='mean', or retrain='warm'."
         ) from exc
-    return score(scorer, model, _ablate(X_eval, group, values), y_eval, w_eval)
+    X_eval = _ablate(X_eval, group, values)
+    return evaluate(scorer, row_score, model, X_eval, y_eval, w_eval)
 
 
-def _none_task(model, fold, group, scorer):
+def _none_task(model, fold, group, scorer, row_score=None):
     """Score of the fitted model with ``group`` filled, without retraining."""
     _, _, _, X_eval, y_eval, w_eval, values = fold
-    return score(scorer, model, _ablate(X_eval, group, values), y_eval, w_eval)
+    X_eval = _ablate(X_eval, group, values)
+    return evaluate(scorer, row_score, model, X_eval, y_eval, w_eval)
 
 
-def _occlusion_scores(model, stand_in, fold, groups, scorer):
+def _occlusion_scores(model, stand_in, fold, groups, scorer, row_score=None):
     """Scores of the intact network and with each group filled, without retraining.
 
     ``model`` is the :class:`~sknnimp.networks.NetworkModel` of a network with dense
@@ -108,14 +110,23 @@ def _occlusion_scores(model, stand_in, fold, groups, scorer):
     fill_inputs = _filled_network_inputs(model, X_eval, values)
     placeholder = np.empty((Xn.shape[0], 0))  # the stand-in reads no input values
     scores = [
-        score(scorer, stand_in(_network_outputs(net, z1)), placeholder, y_eval, w_eval)
+        evaluate(
+            scorer,
+            row_score,
+            stand_in(_network_outputs(net, z1)),
+            placeholder,
+            y_eval,
+            w_eval,
+        )
     ]
     for block in model.network_groups(groups):
         current = Xn[:, block]
         current = current.toarray() if sparse.issparse(current) else current
         shift = fill_inputs[block] - current
         outputs = _network_outputs(net, z1, shift, net.coefs[0][block])
-        scores.append(score(scorer, stand_in(outputs), placeholder, y_eval, w_eval))
+        scores.append(
+            evaluate(scorer, row_score, stand_in(outputs), placeholder, y_eval, w_eval)
+        )
     return np.array(scores)
 
 
@@ -127,7 +138,7 @@ def _filled_network_inputs(model, X, values):
     return np.asarray(inputs.toarray() if sparse.issparse(inputs) else inputs)[0]
 
 
-def _warm_task(model, n_iter, seed, fold, inputs, scorer):
+def _warm_task(model, n_iter, seed, fold, inputs, scorer, row_score=None):
     """Score of the network continued for ``n_iter`` iterations without ``inputs``.
 
     ``model`` is the :class:`~sknnimp.networks.NetworkModel` of the fitted estimator;
@@ -152,7 +163,8 @@ def _warm_task(model, n_iter, seed, fold, inputs, scorer):
         zero_inputs=inputs,
         held_values=held,
     )
-    return score(scorer, model.with_network(network), X_eval, y_eval, w_eval)
+    estimator = model.with_network(network)
+    return evaluate(scorer, row_score, estimator, X_eval, y_eval, w_eval)
 
 
 def _warm_fold(estimator, fold):
@@ -178,7 +190,16 @@ def _warm_fold(estimator, fold):
 
 
 def ablation_importance(
-    folds, groups, *, fill, retrain, scorer, seeds, n_jobs=None, verbose=0
+    folds,
+    groups,
+    *,
+    fill,
+    retrain,
+    scorer,
+    seeds,
+    row_score=None,
+    n_jobs=None,
+    verbose=0,
 ):
     """Ablation draws over folds and repeats.
 
@@ -194,6 +215,8 @@ def ablation_importance(
         ``scorer(estimator, X, y[, sample_weight])``.
     seeds : ndarray of shape (n_folds, n_repeats)
         Retraining seeds, drawn by the caller.
+    row_score : :class:`~sknnimp._rowwise.RowScore` or None
+        When given, every score is also kept per row.
 
     Returns
     -------
@@ -201,6 +224,9 @@ def ablation_importance(
         Draws ordered fold by fold, repeat by repeat (one per fold for ``"none"``).
     baseline_score : float
         Mean of the baseline scores.
+    row_differences : list of ndarray of shape (n_groups, n_eval_rows) or None
+        Per fold, ``n (c_i - c'_i)`` averaged over the repeats (see
+        :mod:`sknnimp._rowwise`); None without ``row_score``.
     """
     tasks, draws = [], []
     for f, (model, *data) in enumerate(folds):
@@ -213,28 +239,60 @@ def ablation_importance(
         fast = _network_stand_in(model, scorer) if retrain == "none" else None
         if fast is not None:
             # Every group's score at once, from the first layer (one task).
-            tasks.append((_occlusion_scores, (*fast, fold, groups, scorer)))
-            draws.append(len(groups) + 1)
+            args = (*fast, fold, groups, scorer, row_score)
+            tasks.append((_occlusion_scores, args))
+            draws.append((f, 1))
             continue
         for seed in repeats:
             for g, group in enumerate([None, *groups]):
                 if retrain == "none":
-                    tasks.append((_none_task, (model, fold, group, scorer)))
+                    args = (model, fold, group, scorer, row_score)
+                    tasks.append((_none_task, args))
                 elif retrain == "cold":
-                    tasks.append((_cold_task, (model, seed, fold, group, scorer)))
+                    args = (model, seed, fold, group, scorer, row_score)
+                    tasks.append((_cold_task, args))
                 else:
                     inputs = None if group is None else blocks[g - 1]
-                    args = (network_model, n_iter, seed, fold, inputs, scorer)
+                    args = (
+                        network_model,
+                        n_iter,
+                        seed,
+                        fold,
+                        inputs,
+                        scorer,
+                        row_score,
+                    )
                     tasks.append((_warm_task, args))
-            draws.append(len(groups) + 1)
-    scores = run_tasks(
+        draws.extend((f, 1) for _ in repeats)
+    results = run_tasks(
         _call, tasks, n_jobs=n_jobs, verbose=verbose, label=f"ablation ({retrain})"
     )
-    scores = np.concatenate([np.atleast_1d(s) for s in scores]).astype(float)
-    scores = scores.reshape(len(draws), len(groups) + 1)
-    baselines = scores[:, 0]
-    importances = (baselines[:, None] - scores[:, 1:]).T
-    return importances, float(baselines.mean())
+    n_scores = len(groups) + 1
+    if row_score is None:
+        scores = np.concatenate([np.atleast_1d(s) for s in results]).astype(float)
+        scores = scores.reshape(len(draws), n_scores)
+        baselines = scores[:, 0]
+        importances = (baselines[:, None] - scores[:, 1:]).T
+        return importances, float(baselines.mean()), None
+    # Per-row contributions: one (n_eval,) array per task, or a (n_scores, n_eval)
+    # array per occlusion task; regrouped into (draw, score, row) per fold.
+    rows = [
+        line
+        for r in results
+        for line in np.atleast_2d(np.asarray(r, dtype=float))  # occlusion: 2-D
+    ]
+    importances, baselines = [], []
+    row_differences = [[] for _ in folds]
+    start = 0
+    for f, _ in draws:
+        block = np.array(rows[start : start + n_scores])
+        start += n_scores
+        totals = block.sum(axis=1)
+        baselines.append(totals[0])
+        importances.append(totals[0] - totals[1:])
+        row_differences[f].append(block.shape[1] * (block[0] - block[1:]))
+    row_differences = [np.mean(d, axis=0) for d in row_differences]
+    return np.array(importances).T, float(np.mean(baselines)), row_differences
 
 
 def _call(function, args):

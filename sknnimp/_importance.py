@@ -1,10 +1,13 @@
 """``nn_importance``: every importance method behind one function."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import clone, is_classifier
+from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.metrics import check_scoring
+from sklearn.metrics._scorer import _BaseScorer, _PassthroughScorer
 from sklearn.model_selection import check_cv
 from sklearn.utils import Bunch, _safe_indexing, check_random_state
 from sklearn.utils._param_validation import (
@@ -22,6 +25,7 @@ from sklearn.utils.validation import (
 )
 
 from ._ablation import ablation_importance, resolve_retrain
+from ._conditional import conditional_importance, conditional_models
 from ._groups import DEFAULT_GROUP_THRESHOLD, expand, resolve_groups
 from ._methods import (
     AGNOSTIC_METHODS,
@@ -31,8 +35,17 @@ from ._methods import (
     gradient_importance,
 )
 from ._parallel import refit, run_tasks
-from ._permutation import permutation_importance
-from ._significance import confidence_interval, randomization_pvalues
+from ._permutation import permutation_importance, score
+from ._rowwise import row_score
+from ._significance import (
+    TESTS,
+    PoorModelWarning,
+    confidence_interval,
+    nadeau_bengio_interval,
+    randomization_pvalues,
+    rowwise_interval,
+    rowwise_pvalues,
+)
 from ._tables import column_names, is_dataframe, n_columns, take_rows
 from .networks import batched_column_std, check_network, network_model
 
@@ -40,6 +53,9 @@ from .networks import batched_column_std, check_network, network_model
 #: (16 MiB of float64); more rows are preprocessed in batches, at the cost of running
 #: the preprocessing twice (spread, then gradients).
 INPUT_BATCH_ELEMENTS = 2**21
+
+#: Methods whose per-row loss differences give p-values on held-out rows.
+ROWWISE_METHODS = ("permutation", "conditional", "ablation")
 
 #: Methods whose signed score is defined (for a single-output network).
 SIGNED_METHODS = ("olden", "gradient", "probe")
@@ -140,12 +156,14 @@ def _rows(array, rows):
 
 
 def _folds(estimator, X, y, sample_weight, cv, n_jobs, verbose):
-    """``(model, X_train, y_train, w_train, X_eval, y_eval, w_eval)`` per fold.
+    """``(folds, evaluation rows)``.
 
-    Without ``cv``: the fitted ``estimator``, trained and evaluated on all rows.
+    Each fold is ``(model, X_train, y_train, w_train, X_eval, y_eval, w_eval)``;
+    without ``cv``, the fitted ``estimator``, trained and evaluated on all rows (and
+    the evaluation rows are None).
     """
     if cv is None:
-        return [(estimator, X, y, sample_weight, X, y, sample_weight)]
+        return [(estimator, X, y, sample_weight, X, y, sample_weight)], None
     if y is None:
         raise ValueError("Cross-fitted importance (cv is not None) needs y.")
     cv = check_cv(cv, y, classifier=is_classifier(estimator))
@@ -165,7 +183,7 @@ def _folds(estimator, X, y, sample_weight, cv, n_jobs, verbose):
         verbose=verbose,
         label="fitting folds",
     )
-    return [
+    folds = [
         (
             model,
             take_rows(X, train),
@@ -177,6 +195,7 @@ def _folds(estimator, X, y, sample_weight, cv, n_jobs, verbose):
         )
         for model, (train, test) in zip(models, splits)
     ]
+    return folds, [test for _, test in splits]
 
 
 def check_table(X):
@@ -218,6 +237,8 @@ def check_table(X):
         "groups": [StrOptions({"auto"}), list, None],
         "group_threshold": [Interval(Real, 0, 1, closed="both")],
         "null_repeats": [Interval(Integral, 0, None, closed="left")],
+        "test": [StrOptions(set(TESTS))],
+        "conditional_estimator": [HasMethods(["fit", "predict"]), dict, None],
         "sample_weight": ["array-like", None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -240,6 +261,8 @@ def nn_importance(
     groups=None,
     group_threshold=DEFAULT_GROUP_THRESHOLD,
     null_repeats=0,
+    test="t",
+    conditional_estimator=None,
     sample_weight=None,
     n_jobs=None,
     random_state=None,
@@ -345,11 +368,14 @@ def nn_importance(
     if y is not None:
         y = check_array(y, ensure_2d=False, dtype=None)
         check_consistent_length(X, y)
-    elif method in AGNOSTIC_METHODS or null_repeats:
+    elif method in AGNOSTIC_METHODS or null_repeats or cv is not None:
         raise ValueError(
-            f"method={method!r} with null_repeats={null_repeats} needs y: it scores "
-            "the model or refits it on a permuted target."
+            f"method={method!r} with null_repeats={null_repeats} and cv={cv!r} needs "
+            "y: it scores the model, refits it on a permuted target, or fits it on "
+            "folds."
         )
+    if method == "conditional":
+        conditional_models(conditional_estimator)  # a wrong dict fails here
     if sample_weight is not None:
         sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
     group_list = resolve_groups(
@@ -365,8 +391,9 @@ def nn_importance(
         n_repeats=n_repeats,
         max_samples=max_samples,
         cv=cv,
+        conditional_estimator=conditional_estimator,
     )
-    draws, signed, baseline = _measure(
+    measured = _measure(
         estimator,
         X,
         y,
@@ -374,23 +401,44 @@ def nn_importance(
         random_state=random_state,
         n_jobs=n_jobs,
         verbose=verbose,
+        rowwise=cv is not None and method in ROWWISE_METHODS and not null_repeats,
         **options,
     )
+    draws = measured.draws
     n_features = n_columns(X)
+    if measured.row_differences is not None:
+        intervals = rowwise_interval(measured.row_differences)
+    elif cv is not None:
+        intervals = nadeau_bengio_interval(
+            measured.fold_values, measured.n_train, measured.n_test
+        )
+    else:
+        intervals = confidence_interval(draws)
     result = Bunch(
         method=method,
         importances_mean=expand(draws.mean(axis=1), group_list, n_features),
         importances_std=expand(draws.std(axis=1), group_list, n_features),
         importances=expand(draws, group_list, n_features),
-        signed_importances=expand(signed, group_list, n_features),
-        importances_ci=expand(confidence_interval(draws), group_list, n_features),
+        signed_importances=expand(measured.signed, group_list, n_features),
+        importances_ci=expand(intervals, group_list, n_features),
         groups=group_list,
         group_importances=draws,
     )
-    if baseline is not None:
-        result.baseline_score = baseline
+    if measured.baseline is not None:
+        result.baseline_score = measured.baseline
+        result.baseline_score_on = "held-out folds" if cv is not None else "X"
+        result.constant_score = measured.constant
+        _warn_if_poor(result, scoring)
+    if measured.row_differences is not None:
+        result.row_differences = measured.row_differences
+        group_pvalues = rowwise_pvalues(
+            measured.row_differences, test, random_state.randint(2**31 - 1)
+        )
+        result.group_pvalues = group_pvalues
+        result.pvalues = expand(group_pvalues, group_list, n_features)
     if null_repeats:
         seeds = random_state.randint(2**31 - 1, size=(null_repeats, 2))
+        options["rowwise"] = False
         null = run_tasks(
             _null_importances,
             [(estimator, X, y, sample_weight, pair, options) for pair in seeds],
@@ -407,12 +455,33 @@ def nn_importance(
     return result
 
 
+def _warn_if_poor(result, scoring):
+    """PoorModelWarning when the model scores no better than a constant."""
+    baseline, constant = result.baseline_score, result.constant_score
+    if constant is None or baseline > constant + 1e-12 * max(1.0, abs(constant)):
+        return
+    where = (
+        "on held-out folds"
+        if result.baseline_score_on == "held-out folds"
+        else "on the rows given"
+    )
+    name = f"{scoring} score" if isinstance(scoring, str) else "score"
+    warnings.warn(
+        f"The explained model's {name} {where} is {baseline:.4g}, no better than a "
+        f"constant prediction's ({constant:.4g}): it learned nothing about y, and "
+        "its importances are noise whatever their size. Improve the model first "
+        "(more iterations, more regularization, other inputs).",
+        PoorModelWarning,
+        stacklevel=3,
+    )
+
+
 def _null_importances(estimator, X, y, sample_weight, seeds, options):
     """Mean importance of every group for a model refitted on a permuted target."""
     y = _rows(y, np.random.RandomState(seeds[0]).permutation(len(y)))
     if options["cv"] is None:
         estimator = _fit_fold(estimator, X, y, sample_weight)
-    draws, _, _ = _measure(
+    measured = _measure(
         estimator,
         X,
         y,
@@ -422,7 +491,39 @@ def _null_importances(estimator, X, y, sample_weight, seeds, options):
         verbose=0,
         **options,
     )
-    return draws.mean(axis=1)
+    return measured.draws.mean(axis=1)
+
+
+def _constant_score(model, scorer, X, y, sample_weight):
+    """Score of the best constant prediction on these rows (the mean, or the class
+    frequencies), or None when there is no such reference.
+
+    Only scikit-learn's scorers are applied to the constant: a user's callable may
+    look at the estimator in ways a constant cannot honour.
+    """
+    if not isinstance(scorer, (_BaseScorer, _PassthroughScorer)):
+        return None
+    if is_classifier(model):
+        dummy = DummyClassifier(strategy="prior")
+    elif is_regressor(model):
+        dummy = DummyRegressor(strategy="mean")
+    else:
+        return None
+    try:
+        dummy.fit(np.zeros((len(y), 1)), y, sample_weight=sample_weight)
+        return float(score(scorer, dummy, X, y, sample_weight))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _fold_row_score(estimator, scoring, folds):
+    """The score's per-row form if every fold's evaluation rows allow it."""
+    found = None
+    for *_, y_eval, _ in folds:
+        found = row_score(estimator, scoring, y_eval)
+        if found is None:
+            return None
+    return found
 
 
 def _measure(
@@ -439,60 +540,128 @@ def _measure(
     n_repeats,
     max_samples,
     cv,
+    conditional_estimator,
+    rowwise,
     random_state,
     n_jobs,
     verbose,
 ):
-    """Draws of shape (n_groups, n_draws), signed scores and the baseline score."""
-    folds = _folds(estimator, X, y, sample_weight, cv, n_jobs, verbose)
-    baseline = None
-    if method in NETWORK_METHODS:
-        draws, signed = zip(
-            *[
-                _network_importance(model, Xe, method, we, groups)
-                for model, *_, Xe, _, we in folds
-            ]
-        )
-        importances = np.hstack(draws)
-        signed = (
-            np.mean(signed, axis=0)
-            if method in SIGNED_METHODS
-            else importances.mean(axis=1)
-        )
-        return importances, signed, baseline
-    if method == "permutation":
-        draws, baselines = [], []
-        for model, *_, Xe, ye, we in folds:
-            # Without cv, the caller's random_state is used as is, so that the draws
-            # are those of sklearn.inspection.permutation_importance.
-            seed = random_state if cv is None else random_state.randint(2**31 - 1)
+    """Every draw and what is needed to judge them.
+
+    Returns a Bunch with ``draws`` of shape (n_groups, n_draws) (fold by fold, then
+    repeat by repeat), ``signed`` (n_groups,), ``fold_values`` (n_groups, n_folds),
+    ``n_train`` and ``n_test`` (mean fold sizes), ``baseline`` and ``constant`` (mean
+    scores of the model and of a constant prediction on the evaluation rows, None
+    without ``y``) and ``row_differences`` (n_groups, n_samples) with ``rowwise`` and
+    a score that is a sum of per-row values (NaN for rows never evaluated; the mean
+    over its evaluations for a row evaluated several times), else None.
+    """
+    folds, eval_rows = _folds(estimator, X, y, sample_weight, cv, n_jobs, verbose)
+    scorer = None if y is None else check_scoring(estimator, scoring=scoring)
+    rows_score = _fold_row_score(estimator, scoring, folds) if rowwise else None
+    draws, baselines, constants, fold_rows = [], [], [], []
+    signed = None
+    for model, X_train, _, w_train, X_eval, y_eval, w_eval in folds:
+        if scorer is not None:
+            constants.append(_constant_score(model, scorer, X_eval, y_eval, w_eval))
+        if method in NETWORK_METHODS:
+            fold_draws, fold_signed = _network_importance(
+                model, X_eval, method, w_eval, groups
+            )
+            draws.append(fold_draws)
+            signed = [] if signed is None else signed
+            signed.append(fold_signed)
+            if scorer is not None:
+                baselines.append(score(scorer, model, X_eval, y_eval, w_eval))
+            continue
+        if method == "ablation":
+            continue  # all folds at once, below
+        # Without cv, the caller's random_state is used as is, so that permutation
+        # draws are those of sklearn.inspection.permutation_importance.
+        seed = random_state if cv is None else random_state.randint(2**31 - 1)
+        if method == "permutation":
             fold_result = permutation_importance(
                 model,
-                Xe,
-                ye,
-                scoring=scoring,
+                X_eval,
+                y_eval,
+                scoring=scorer,
                 n_repeats=n_repeats,
-                sample_weight=we,
+                sample_weight=w_eval,
                 max_samples=max_samples,
                 groups=groups,
                 n_jobs=n_jobs,
                 random_state=seed,
                 verbose=verbose,
+                row_score=rows_score,
             )
-            draws.append(fold_result.importances)
-            baselines.append(fold_result.baseline_score)
-        importances = np.hstack(draws)
-        baseline = float(np.mean(baselines))
-    else:
+        else:
+            fold_result = conditional_importance(
+                model,
+                X_train,
+                w_train,
+                X_eval,
+                y_eval,
+                w_eval,
+                groups,
+                scorer=scorer,
+                row_score=rows_score,
+                n_repeats=n_repeats,
+                conditional_estimator=conditional_estimator,
+                random_state=seed,
+                n_jobs=n_jobs,
+                verbose=verbose,
+            )
+        draws.append(fold_result.importances)
+        baselines.append(fold_result.baseline_score)
+        fold_rows.append(fold_result.get("row_differences"))
+    if method == "ablation":
         seeds = random_state.randint(2**31 - 1, size=(len(folds), n_repeats))
-        importances, baseline = ablation_importance(
+        importances, baseline, fold_rows = ablation_importance(
             folds,
             groups,
             fill=fill,
             retrain=retrain,
-            scorer=check_scoring(estimator, scoring=scoring),
+            scorer=scorer,
             seeds=seeds,
+            row_score=rows_score,
             n_jobs=n_jobs,
             verbose=verbose,
         )
-    return importances, importances.mean(axis=1), baseline
+        baselines = [baseline]
+        draws = [importances]
+    importances = np.hstack(draws)
+    n_folds = len(folds)
+    if signed is not None:
+        signed = (
+            np.mean(signed, axis=0)
+            if method in SIGNED_METHODS
+            else importances.mean(axis=1)
+        )
+    else:
+        signed = importances.mean(axis=1)
+    row_differences = None
+    if rows_score is not None and eval_rows is not None and fold_rows:
+        total = np.zeros((len(groups), _n_rows(X)))
+        count = np.zeros(_n_rows(X))
+        for rows, values in zip(eval_rows, fold_rows):
+            np.add.at(total.T, rows, values.T)
+            np.add.at(count, rows, 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            row_differences = total / count
+    n_train = np.mean([_n_rows(fold[1]) for fold in folds])
+    n_test = np.mean([_n_rows(fold[4]) for fold in folds])
+    known = [c for c in constants if c is not None]
+    return Bunch(
+        draws=importances,
+        signed=signed,
+        fold_values=importances.reshape(len(groups), n_folds, -1).mean(axis=2),
+        n_train=n_train,
+        n_test=n_test,
+        baseline=float(np.mean(baselines)) if baselines else None,
+        constant=float(np.mean(known)) if known and len(known) == n_folds else None,
+        row_differences=row_differences,
+    )
+
+
+def _n_rows(X):
+    return X.shape[0]

@@ -181,6 +181,6 @@ NETWORK_METHODS = {
 OUTPUT_METHODS = ("olden", "gradient", "probe")
 
 #: Methods that work for any estimator with ``fit`` and ``predict``.
-AGNOSTIC_METHODS = ("permutation", "ablation")
+AGNOSTIC_METHODS = ("permutation", "conditional", "ablation")
 
 METHODS = (*NETWORK_METHODS, *AGNOSTIC_METHODS)

@@ -41,7 +41,14 @@ from sklearn.utils.validation import (
 )
 
 from ._parallel import run_tasks
-from ._tables import is_dataframe, n_columns, shuffled, take_rows
+from ._tables import (
+    _column,
+    is_dataframe,
+    n_columns,
+    replaced,
+    shuffled,
+    take_rows,
+)
 from .networks import NetworkModel
 
 #: Values a batch's temporaries (rows x widest layer) may hold in the fast path, so
@@ -90,19 +97,51 @@ def score(scorer, estimator, X, y, sample_weight):
 # General route: any fitted estimator, scored on a shuffled copy of X.
 
 
-def _estimator_group_scores(
-    estimator, X, y, sample_weight, group, permutations, scorer
-):
-    """Scores of ``estimator`` with the columns ``group`` of ``X`` shuffled jointly.
+def _perturbed(X, group, draw):
+    """``X`` with the columns ``group`` shuffled (``draw`` a row permutation) or
+    replaced (``draw`` a list of one 1-D array per column)."""
+    if isinstance(draw, np.ndarray) and draw.ndim == 1:
+        return shuffled(X, group, draw)
+    return replaced(X, group, draw)
 
-    ``X`` is never modified (it may be a read-only memory map): every shuffle is
-    scored on a copy.
+
+def evaluate(scorer, row_score, estimator, X, y, sample_weight):
+    """The score, or with ``row_score`` its per-row contributions."""
+    if row_score is None:
+        return score(scorer, estimator, X, y, sample_weight)
+    prediction = row_score.predictions(estimator, X)
+    return row_score.contributions(estimator, y, prediction, sample_weight)
+
+
+def _collect(results, row_score):
+    """Scores of the repeats, or ``(scores, mean contributions per row)``."""
+    if row_score is None:
+        return np.array(results, dtype=float)
+    contributions = np.array(results, dtype=float)
+    return contributions.sum(axis=1), contributions.mean(axis=0)
+
+
+def _estimator_group_scores(
+    estimator, X, y, sample_weight, group, draws, scorer, row_score=None
+):
+    """Scores of ``estimator`` with the columns ``group`` of ``X`` perturbed jointly,
+    once per draw (see :func:`_perturbed`).
+
+    ``X`` is never modified (it may be a read-only memory map): every draw is scored
+    on a copy.
     """
-    scores = [
-        score(scorer, estimator, shuffled(X, group, perm), y, sample_weight)
-        for perm in permutations
+    results = [
+        evaluate(
+            scorer,
+            row_score,
+            estimator,
+            _perturbed(X, group, draw),
+            y,
+            sample_weight,
+        )
+        for draw in draws
     ]
-    return np.array(scores)
+    return _collect(results, row_score)
 
 
 # Fast path: an MLP, scored from its outputs through a stand-in estimator.
@@ -203,25 +242,27 @@ def _network_group_scores(
     base_outputs,
     x_group,
     coef_group,
-    permutations,
+    draws,
     y,
     sample_weight,
     stand_in,
     scorer,
+    row_score=None,
 ):
-    """Scores of the network with the columns ``x_group`` shuffled jointly.
+    """Scores of the network with the columns ``x_group`` perturbed jointly.
 
     ``z1`` and ``base_outputs`` hold the first pre-activations and the outputs of the
     (subsampled) rows, ``x_group`` the group's columns on those rows (dense) and
-    ``coef_group`` their rows of the first layer.
+    ``coef_group`` their rows of the first layer. Each of ``draws`` is a row
+    permutation (shape (n_rows,)) or the group's new values (shape (n_rows, k)).
     ``stand_in(outputs)`` makes the estimator to score. Rows whose group values the
-    shuffle leaves unchanged keep their output; when they are many (discrete or sparse
+    draw leaves unchanged keep their output; when they are many (discrete or sparse
     columns) only the others are propagated.
     """
     placeholder = np.empty((z1.shape[0], 0))  # the stand-in reads no input values
-    scores = []
-    for perm in permutations:
-        shift = x_group[perm] - x_group
+    results = []
+    for draw in draws:
+        shift = (x_group[draw] if draw.ndim == 1 else draw) - x_group
         changed = np.flatnonzero(np.any(shift != 0, axis=1))
         if 2 * changed.size > shift.shape[0]:
             outputs = _network_outputs(net, z1, shift, coef_group)
@@ -230,8 +271,12 @@ def _network_group_scores(
             outputs[changed] = _network_outputs(
                 net, z1[changed], shift[changed], coef_group
             )
-        scores.append(score(scorer, stand_in(outputs), placeholder, y, sample_weight))
-    return np.array(scores)
+        results.append(
+            evaluate(
+                scorer, row_score, stand_in(outputs), placeholder, y, sample_weight
+            )
+        )
+    return _collect(results, row_score)
 
 
 def _network_stand_in(estimator, scorer):
@@ -307,6 +352,7 @@ def _dense_columns(X, columns):
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "row_score": "no_validation",
     },
     prefer_skip_nested_validation=True,
 )
@@ -323,6 +369,7 @@ def permutation_importance(
     n_jobs=None,
     random_state=None,
     verbose=0,
+    row_score=None,
 ):
     """Drop in score when a column, or a group of columns, is shuffled.
 
@@ -378,6 +425,9 @@ def permutation_importance(
         backend.
     verbose : int, default=0
         Progress on stderr.
+    row_score : :class:`~sknnimp._rowwise.RowScore` or None, default=None
+        The score's per-row form; when given, the result also holds
+        ``row_differences`` (see :func:`perturbation_importance`).
 
     Returns
     -------
@@ -434,46 +484,138 @@ def permutation_importance(
     rows, permutations = _draw_permutations(seed, n_samples, max_samples, n_repeats)
 
     scorer = check_scoring(estimator, scoring=scoring)
-    fast = _network_stand_in(estimator, scorer)
-    data = (estimator, X, y, sample_weight, group_list, rows, permutations, scorer)
-    if fast is None:
-        baseline, tasks = _estimator_tasks(*data)
-    else:
-        baseline, tasks = _network_tasks(*data, *fast)
-    function, arguments = tasks
-    scores = np.array(
-        run_tasks(
-            function, arguments, n_jobs=n_jobs, verbose=verbose, label="permutation"
-        )
+    return perturbation_importance(
+        estimator,
+        X,
+        y,
+        sample_weight,
+        group_list,
+        scorer=scorer,
+        row_score=row_score,
+        rows=rows,
+        permutations=permutations,
+        n_jobs=n_jobs,
+        verbose=verbose,
+        label="permutation",
     )
+
+
+def perturbation_importance(
+    estimator,
+    X,
+    y,
+    sample_weight,
+    groups,
+    *,
+    scorer,
+    row_score=None,
+    rows=None,
+    permutations=None,
+    replacements=None,
+    n_jobs=None,
+    verbose=0,
+    label="permutation",
+):
+    """Drop in score when each group is perturbed: shuffled or replaced.
+
+    Either ``permutations`` (shape (n_repeats, n_rows), the same for every group,
+    on the rows ``rows`` or all rows) or ``replacements`` (per repeat, a copy of
+    ``X`` whose columns in every group hold their new values: the preprocessing
+    does not mix columns, so each group's network inputs are read from it).
+
+    Returns the Bunch of :func:`permutation_importance`; with ``row_score`` also
+    ``row_differences`` of shape (n_groups, n_rows_scored): ``n (c_i - c'_i)``
+    averaged over the repeats, whose mean is the mean importance.
+    """
+    fast = _network_stand_in(estimator, scorer)
+    data = (estimator, X, y, sample_weight, groups, rows, scorer, row_score)
+    if fast is None:
+        baseline, base_rows, tasks = _estimator_tasks(*data, permutations, replacements)
+    else:
+        baseline, base_rows, tasks = _network_tasks(
+            *data, permutations, replacements, *fast
+        )
+    function, arguments = tasks
+    results = run_tasks(
+        function, arguments, n_jobs=n_jobs, verbose=verbose, label=label
+    )
+    if row_score is None:
+        scores = np.array(results)
+    else:
+        scores = np.array([r[0] for r in results])
     importances = baseline - scores
-    return Bunch(
+    result = Bunch(
         importances_mean=importances.mean(axis=1),
         importances_std=importances.std(axis=1),
         importances=importances,
         baseline_score=baseline,
     )
+    if row_score is not None:
+        perturbed = np.array([r[1] for r in results])
+        result.row_differences = base_rows.size * (base_rows - perturbed)
+    return result
+
+
+def _replacement_draws(X, group, replacements):
+    """The group's new values in each replacement table, as lists of columns."""
+    return [[_column(table, j) for j in group] for table in replacements]
 
 
 def _estimator_tasks(
-    estimator, X, y, sample_weight, groups, rows, permutations, scorer
+    estimator,
+    X,
+    y,
+    sample_weight,
+    groups,
+    rows,
+    scorer,
+    row_score,
+    permutations,
+    replacements,
 ):
-    """Baseline score and one task per group, for any estimator."""
+    """Baseline score, per-row contributions and one task per group, for any
+    estimator."""
     baseline = score(scorer, estimator, X, y, sample_weight)
     if rows is not None:
         X = take_rows(X, rows)
     _, y, sample_weight = _subsample(rows, None, y, sample_weight)
+    base_rows = None
+    if row_score is not None:
+        base_rows = evaluate(scorer, row_score, estimator, X, y, sample_weight)
     arguments = [
-        (estimator, X, y, sample_weight, group, permutations, scorer)
+        (
+            estimator,
+            X,
+            y,
+            sample_weight,
+            group,
+            permutations
+            if replacements is None
+            else _replacement_draws(X, group, replacements),
+            scorer,
+            row_score,
+        )
         for group in groups
     ]
-    return baseline, (_estimator_group_scores, arguments)
+    return baseline, base_rows, (_estimator_group_scores, arguments)
 
 
 def _network_tasks(
-    estimator, X, y, sample_weight, groups, rows, permutations, scorer, model, stand_in
+    estimator,
+    X,
+    y,
+    sample_weight,
+    groups,
+    rows,
+    scorer,
+    row_score,
+    permutations,
+    replacements,
+    model,
+    stand_in,
 ):
-    """Baseline score and one task per group, for a network (``model``)."""
+    """Baseline score, per-row contributions and one task per group, for a network
+    (``model``)."""
     check_is_fitted(estimator)
     if n_columns(X) != model.n_columns:
         raise ValueError(
@@ -497,6 +639,25 @@ def _network_tasks(
     if sparse.issparse(Xn):
         Xn = Xn.tocsc()  # cheap column access
     _, y, sample_weight = _subsample(rows, None, y, sample_weight)
+    base_rows = None
+    if row_score is not None:
+        base_rows = evaluate(
+            scorer,
+            row_score,
+            stand_in(base_outputs),
+            placeholder[: z1.shape[0]],
+            y,
+            sample_weight,
+        )
+    blocks = model.network_groups(groups)
+    if replacements is None:
+        block_draws = [permutations] * len(blocks)
+    else:
+        # Each replacement table's network inputs, read block by block.
+        inputs = [model.transform(table) for table in replacements]
+        block_draws = [
+            np.stack([_dense_columns(Xr, block) for Xr in inputs]) for block in blocks
+        ]
     arguments = [
         (
             net,
@@ -504,15 +665,16 @@ def _network_tasks(
             base_outputs,
             _subsample(rows, _dense_columns(Xn, block))[0],
             net.coefs[0][block],
-            permutations,
+            draws,
             y,
             sample_weight,
             stand_in,
             scorer,
+            row_score,
         )
-        for block in model.network_groups(groups)
+        for block, draws in zip(blocks, block_draws)
     ]
-    return baseline, (_network_group_scores, arguments)
+    return baseline, base_rows, (_network_group_scores, arguments)
 
 
 def _subsample(rows, *arrays):

@@ -31,10 +31,16 @@ from sklearn.utils.validation import (
 from ._ablation import resolve_retrain
 from ._default import default_estimator
 from ._groups import DEFAULT_GROUP_THRESHOLD, resolve_groups
-from ._importance import check_method_applies, check_table, nn_importance
-from ._methods import METHODS
+from ._importance import (
+    ROWWISE_METHODS,
+    check_method_applies,
+    check_table,
+    nn_importance,
+)
+from ._methods import AGNOSTIC_METHODS, METHODS
 from ._parallel import fit_weighted, seeded_clone
-from ._significance import benjamini_hochberg, min_null_repeats
+from ._rowwise import ROWWISE_SCORES
+from ._significance import TESTS, benjamini_hochberg, min_null_repeats
 from ._tables import is_dataframe
 
 
@@ -114,10 +120,10 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         (most frequent) and one-hot encoded, then an ``MLPClassifier`` for class
         labels or an ``MLPRegressor`` on a standardized target for float targets
         with more than two distinct values, seeded from ``random_state``.
-        ``permutation`` and ``ablation`` accept any estimator. It is never
-        modified: a clone is fitted.
+        ``permutation``, ``conditional`` and ``ablation`` accept any estimator. It is
+        never modified: a clone is fitted.
     method : {"weights", "garson", "olden", "gradient", "probe", "permutation", \
-"ablation"}, default="gradient"
+"conditional", "ablation"}, default="gradient"
         The importance definition:
 
         - ``"weights"``: ``sigma'_i * sum_j |W1_ij|``;
@@ -128,6 +134,11 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
           network's output with respect to input ``i``;
         - ``"probe"``: the one-hot probe through the bias-free network (a heuristic);
         - ``"permutation"``: drop in score when the column is shuffled;
+        - ``"conditional"``: drop in score when the column is replaced by its
+          prediction from the other columns plus shuffled residuals (a draw of the
+          predicted class for a non-numeric column): what the column adds to the
+          others, so that a column that only correlates with one that matters gets
+          about zero;
         - ``"ablation"``: drop in score when the column is filled or dropped and the
           model retrained.
 
@@ -139,10 +150,13 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         clone (``"cold"``) or do not retrain (``"none"``); ``"auto"`` is warm for a
         network and cold otherwise.
     scoring : str, callable or None, default=None
-        Permutation and ablation: the score whose drop is the importance. ``None``
-        uses the estimator's ``score``.
+        Permutation, conditional and ablation: the score whose drop is the
+        importance. ``None`` uses the estimator's ``score``. With ``cv``, the scores
+        ``"r2"``, ``"accuracy"``, ``"neg_log_loss"``, ``"neg_mean_squared_error"``
+        and ``"neg_mean_absolute_error"`` (and ``None``) give per-row p-values.
     n_repeats : int, default=5
-        Permutation: shuffles per feature; ablation: retrain seeds per feature.
+        Permutation and conditional: draws per feature; ablation: retrain seeds per
+        feature.
     max_samples : int or float, default=1.0
         Permutation only: rows drawn without replacement for each shuffled score, as
         in :func:`sklearn.inspection.permutation_importance` (an int is a number of
@@ -167,16 +181,27 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
     null_repeats : int, default=0
         When positive, the whole model is refitted on a randomly permuted target that
         many times (in parallel) and the importance recomputed, giving the
-        randomization p-values ``pvalues_``.
+        randomization p-values ``pvalues_`` (in place of the per-row ones).
+    test : {"t", "wilcoxon", "sign_flip"}, default="t"
+        With ``cv`` and ``method`` one of ``"permutation"``, ``"conditional"``,
+        ``"ablation"``: the one-sided test (H0: importance <= 0) applied to the
+        per-row loss differences on the held-out rows, giving ``pvalues_`` without
+        any refit. ``"sign_flip"`` is a randomization test on their signs.
+    conditional_estimator : estimator, dict or None, default=None
+        Conditional only: the model predicting a column from the others. A regressor
+        is used for numeric columns, a classifier for the others; a dict may give
+        both (keys ``"numeric"``, ``"categorical"``). ``None``: ``RidgeCV`` and
+        ``LogisticRegression``.
     threshold : str or float, default=None
         Features whose importance is greater than or equal to it are kept: a float,
         ``"mean"``, ``"median"`` or a scaled reference such as ``"1.25*mean"``
         (references are taken over the groups' importances).
         ``None`` means ``"mean"``; to select on ``max_features`` alone, use
         ``-np.inf``. ``"significant"`` keeps the features whose p-values pass the
-        Benjamini-Hochberg procedure at level ``alpha``; it needs
-        ``null_repeats >= 1 / alpha - 1``, since the smallest p-value is
-        ``1 / (1 + null_repeats)``.
+        Benjamini-Hochberg procedure at level ``alpha``; it needs p-values: ``cv``
+        with ``permutation``, ``conditional`` or ``ablation`` and a per-row score
+        (see ``test``), or ``null_repeats >= 1 / alpha - 1`` (the smallest such
+        p-value is ``1 / (1 + null_repeats)``).
     alpha : float in (0, 1), default=0.05
         False discovery rate of ``threshold="significant"``.
     max_features : int or callable, default=None
@@ -213,22 +238,34 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
     importances_std_ : ndarray of shape (n_features_in_,)
         Standard deviation of the draws.
     importances_ci_ : ndarray of shape (n_features_in_, 2)
-        95% Student-t confidence interval for the mean of the draws (NaN with a single
-        draw). It assumes independent draws; cross-validation folds share training
-        rows, so with ``cv`` it is optimistic (too narrow).
+        95% confidence interval of the mean importance: with per-row differences
+        (see ``test``), the t-interval of their mean; otherwise with ``cv``, the
+        Nadeau-Bengio corrected interval over the folds (the folds' training sets
+        overlap); without ``cv``, the t-interval of the repeats (the spread of the
+        shuffles, not of new data). NaN with a single draw.
     groups_ : list of ndarray
         The column indices of every group, singletons included.
     group_importances_ : ndarray of shape (n_groups,)
         Importance of every group; ``feature_importances_[i]`` is that of ``i``'s
         group.
     pvalues_ : ndarray of shape (n_features_in_,)
-        With ``null_repeats > 0``: ``(1 + #{null >= observed}) / (1 + null_repeats)``
-        for ``i``'s group, from the refits on permuted targets.
+        One-sided p-values of ``i``'s group (H0: importance <= 0). With
+        ``null_repeats > 0``: ``(1 + #{null >= observed}) / (1 + null_repeats)``
+        from the refits on permuted targets; otherwise, with ``cv`` and a per-row
+        score, the ``test`` on the held-out per-row differences. Absent otherwise.
     signed_importances_ : ndarray of shape (n_features_in_,)
         ``olden``, ``gradient`` and ``probe``: the signed score for a single-output
         network, NaN with several outputs; other methods: the importance itself.
     baseline_score_ : float
-        Permutation and ablation: the score of the intact model(s).
+        The score (``scoring``) of the explained model(s) on the rows importance is
+        measured on; when it is no better than ``constant_score_``, ``fit`` warns
+        with :class:`~sknnimp.PoorModelWarning`. Absent without ``y``.
+    baseline_score_on_ : str
+        Where it was measured: ``"held-out folds"`` (``cv``), ``"training rows"``
+        (in-sample: optimistic) or ``"X"`` (``prefit``: the rows passed to ``fit``).
+    constant_score_ : float or None
+        The same score for the best constant prediction on those rows (the mean, or
+        the class frequencies).
     threshold_ : float
         The threshold value used for selection (NaN for ``"significant"``).
     n_features_in_ : int
@@ -268,6 +305,8 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         "groups": [StrOptions({"auto"}), list, None],
         "group_threshold": [Interval(Real, 0, 1, closed="both")],
         "null_repeats": [Interval(Integral, 0, None, closed="left")],
+        "test": [StrOptions(set(TESTS))],
+        "conditional_estimator": [HasMethods(["fit", "predict"]), dict, None],
         "threshold": [Real, str, None],
         "alpha": [Interval(Real, 0, 1, closed="neither")],
         "max_features": [Interval(Integral, 0, None, closed="left"), callable, None],
@@ -292,6 +331,8 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         groups=None,
         group_threshold=DEFAULT_GROUP_THRESHOLD,
         null_repeats=0,
+        test="t",
+        conditional_estimator=None,
         threshold=None,
         alpha=0.05,
         max_features=None,
@@ -312,6 +353,8 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         self.groups = groups
         self.group_threshold = group_threshold
         self.null_repeats = null_repeats
+        self.test = test
+        self.conditional_estimator = conditional_estimator
         self.threshold = threshold
         self.alpha = alpha
         self.max_features = max_features
@@ -323,9 +366,7 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
 
     def _needs_y(self):
         return (
-            not self.prefit
-            or self.method in ("permutation", "ablation")
-            or (self.cv is not None)
+            not self.prefit or self.method in AGNOSTIC_METHODS or (self.cv is not None)
         )
 
     def _clear_fitted_state(self):
@@ -363,14 +404,7 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         """
         self._clear_fitted_state()
         if self.threshold == "significant":
-            needed = min_null_repeats(self.alpha)
-            if self.null_repeats < needed:
-                raise ValueError(
-                    f"threshold='significant' needs null_repeats >= {needed} for "
-                    f"alpha={self.alpha}: with B refits on a permuted target the "
-                    "smallest p-value is 1 / (B + 1), which must not exceed alpha; "
-                    f"got null_repeats={self.null_repeats}."
-                )
+            self._check_significance_possible()
         if self.estimator is not None:
             check_method_applies(self.estimator, self.method)
         if self.method == "ablation":
@@ -418,6 +452,8 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
             groups=groups,
             group_threshold=self.group_threshold,
             null_repeats=self.null_repeats,
+            test=self.test,
+            conditional_estimator=self.conditional_estimator,
             random_state=self.random_state,
         )
         measure = check_memory(self.memory).cache(
@@ -444,10 +480,48 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         self.groups_ = result.groups
         if "baseline_score" in result:
             self.baseline_score_ = result.baseline_score
+            self.baseline_score_on_ = result.baseline_score_on
+            if result.baseline_score_on == "X" and not self.prefit:
+                self.baseline_score_on_ = "training rows"
+            self.constant_score_ = result.constant_score
         if "pvalues" in result:
             self.pvalues_ = result.pvalues
+        elif self.threshold == "significant":
+            self._clear_fitted_state()
+            raise ValueError(
+                "threshold='significant': the score could not be split into per-row "
+                "values on every held-out fold (R^2 on a fold where y is constant); "
+                "use null_repeats, or a cv whose folds hold varied y."
+            )
         self.feature_importances_ = result.importances_mean
         return self
+
+    def _check_significance_possible(self):
+        """Raise before any work if ``threshold="significant"`` gets no p-values."""
+        if self.null_repeats:
+            needed = min_null_repeats(self.alpha)
+            if self.null_repeats < needed:
+                raise ValueError(
+                    f"threshold='significant' needs null_repeats >= {needed} for "
+                    f"alpha={self.alpha}: with B refits on a permuted target the "
+                    "smallest p-value is 1 / (B + 1), which must not exceed alpha; "
+                    f"got null_repeats={self.null_repeats}."
+                )
+            return
+        if self.cv is not None and self.method in ROWWISE_METHODS:
+            if self.scoring is None or self.scoring in ROWWISE_SCORES:
+                return
+            raise ValueError(
+                f"threshold='significant' with scoring={self.scoring!r} has no "
+                "p-values: per-row tests need a score that is a mean over rows "
+                f"({', '.join(ROWWISE_SCORES)}, or None); or set null_repeats."
+            )
+        raise ValueError(
+            "threshold='significant' needs p-values: set cv (held-out rows) with "
+            f"method in {ROWWISE_METHODS} for per-row tests, or null_repeats >= "
+            f"{min_null_repeats(self.alpha)} for refits on a permuted target; got "
+            f"method={self.method!r}, cv={self.cv!r}, null_repeats=0."
+        )
 
     def _validate_fit_data(self, X, y):
         """``(X, y)`` checked; a DataFrame is kept as it is for the estimator.

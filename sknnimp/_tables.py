@@ -162,6 +162,59 @@ def filled(X, columns, values):
     return X
 
 
+def replaced(X, columns, values):
+    """Copy of ``X`` whose ``columns`` hold the 1-D arrays ``values`` (one per column).
+
+    A categorical column keeps its categories; an integer column given fractional
+    values becomes a float column; missing values are None or NaN.
+    """
+    columns = list(columns)
+    if is_pandas(X):
+        import pandas as pd
+
+        X = X.copy()
+        for j, new in zip(columns, values):
+            name = X.columns[j]
+            dtype = X[name].dtype
+            new = np.asarray(new)
+            if isinstance(dtype, pd.CategoricalDtype) or new.dtype.kind == "O":
+                series = pd.Series(new, index=X.index, dtype=object)
+                try:
+                    series = series.astype(dtype)
+                except (TypeError, ValueError):
+                    pass
+            elif dtype.kind in "iub" and not (
+                np.all(np.isfinite(new)) and np.all(np.asarray(new) % 1 == 0)
+            ):
+                series = pd.Series(new.astype(float), index=X.index)
+            else:
+                series = pd.Series(new, index=X.index).astype(
+                    dtype if dtype.kind in "iufb" else new.dtype
+                )
+            X[name] = series
+        return X
+    if is_polars(X):
+        import polars as pl
+
+        updates = []
+        for j, new in zip(columns, values):
+            name = X.columns[j]
+            series = pl.Series(name, list(np.asarray(new, dtype=object)))
+            try:
+                series = series.cast(X.schema[name], strict=True)
+            except Exception:  # e.g. fractional values for an integer column
+                series = series.cast(pl.Float64)
+            updates.append(series)
+        return X.with_columns(updates)
+    if sparse.issparse(X):
+        return replace_sparse_columns(X, columns, np.column_stack(values))
+    kind = np.asarray(X).dtype.kind
+    X = np.array(X, dtype=None if kind in "Of" else float)  # float32 stays float32
+    for j, new in zip(columns, values):
+        X[:, j] = new
+    return X
+
+
 def dropped(X, columns):
     """``X`` without ``columns``."""
     keep = np.setdiff1d(np.arange(n_columns(X)), list(columns))

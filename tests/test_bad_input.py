@@ -123,7 +123,7 @@ def test_invalid_parameters(data, params):
 @pytest.mark.parametrize("method", NETWORK_METHODS)
 def test_network_method_on_other_estimator_names_working_methods(data, method):
     for estimator in [Ridge(), make_pipeline(PCA(), MLPRegressor())]:
-        with pytest.raises(TypeError, match="'permutation', 'ablation'"):
+        with pytest.raises(TypeError, match="'permutation', 'conditional', 'ablation'"):
             NNImportanceSelector(estimator, method=method).fit(*data)
     mixing = make_pipeline(StandardScaler(), Normalizer(), MLPRegressor())
     with pytest.raises(TypeError, match="Normalizer"):

@@ -208,7 +208,8 @@ def test_pandas_missing_names_the_extra(comparison, monkeypatch):
         with pytest.raises(ImportError, match=r"sknnimp\[pandas\]"):
             call()
     # The array forms work without pandas.
-    assert comparison.agreement_matrix().shape == (9, 9)
+    n_results = len(METHODS) + len(AGNOSTIC_METHODS)
+    assert comparison.agreement_matrix().shape == (n_results, n_results)
 
 
 def test_overfitting_table_reuses_the_training_permutation(comparison):

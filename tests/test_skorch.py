@@ -634,6 +634,7 @@ def test_compare_importances_and_displays(regressor):
         "gradient",
         "probe",
         "permutation",
+        "conditional",
         "ablation",
     }
     assert not comparison.skipped

@@ -272,7 +272,9 @@ def test_a_mixing_step_names_itself(method):
     model = make_pipeline(
         _preprocessing(), PCA(n_components=4), MLPRegressor(max_iter=20)
     ).fit(X, signal)
-    with pytest.raises(TypeError, match=r"pca.*PCA.*'permutation', 'ablation'"):
+    with pytest.raises(
+        TypeError, match=r"pca.*PCA.*'permutation', 'conditional', 'ablation'"
+    ):
         nn_importance(model, X, method=method)
     with pytest.raises(TypeError, match="PCA"):
         NNImportanceSelector(

@@ -1,0 +1,268 @@
+"""Conditional permutation importance: perturb a column within what the others allow.
+
+Shuffling a column breaks its link to ``y`` and also to the other columns, so a model
+is asked about rows that never occur (a person 2 m tall and 40 kg), and a column that
+is only correlated with one that matters looks important. Conditional permutation
+(Strobl et al., 2008; Chamma, Engemann & Thirion, 2023) keeps the link to the other
+columns. For a column ``j`` (or a group of columns):
+
+- a model ``m_j`` predicts ``x_j`` from the other columns, fitted on the training rows;
+- on the evaluation rows, a numeric ``x_j`` becomes ``m_j(x_-j) + r_π`` with ``r`` its
+  residuals ``x_j - m_j(x_-j)`` on those rows and ``π`` a row permutation (one
+  permutation for all numeric columns of a group, keeping their joint residuals);
+  a non-numeric ``x_j`` (categories, strings, booleans) is drawn from the class
+  probabilities ``m_j`` predicts, a missing value being one more class;
+- importance = drop in score, ``n_repeats`` times.
+
+If ``x_j`` is (close to) a function of the other columns, its replacement is (close
+to) itself and its importance (close to) zero: the question answered is "what does
+``x_j`` add to the others?". The other columns enter ``m_j`` through
+:func:`~sknnimp._default.default_preprocessing` (median imputation and
+standardization for numbers, one-hot indicators for the rest), fitted on the training
+rows. The default models are ``RidgeCV`` for numeric columns and
+``LogisticRegression`` for the others.
+"""
+
+import numpy as np
+from sklearn.base import clone, is_classifier
+from sklearn.linear_model import LogisticRegression, RidgeCV
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
+
+from ._default import default_preprocessing
+from ._parallel import fit_weighted
+from ._permutation import perturbation_importance
+from ._tables import _column, _is_missing, n_columns, numeric_columns, replaced
+from .networks import provenance
+
+#: Regularization strengths tried by the default numeric model.
+RIDGE_ALPHAS = np.logspace(-3, 3, 13)
+
+#: Stands for a missing value among the classes of a non-numeric column.
+_MISSING = "\x00missing"
+
+
+def conditional_models(conditional_estimator):
+    """``(numeric model, categorical model)`` templates from the user's parameter."""
+    numeric = RidgeCV(alphas=RIDGE_ALPHAS)
+    categorical = LogisticRegression(max_iter=1000)
+    if isinstance(conditional_estimator, dict):
+        unknown = set(conditional_estimator) - {"numeric", "categorical"}
+        if unknown:
+            raise ValueError(
+                "conditional_estimator as a dict takes the keys 'numeric' and "
+                f"'categorical'; got {sorted(unknown)}."
+            )
+        numeric = conditional_estimator.get("numeric", numeric)
+        categorical = conditional_estimator.get("categorical", categorical)
+    elif conditional_estimator is not None:
+        if is_classifier(conditional_estimator):
+            categorical = conditional_estimator
+        else:
+            numeric = conditional_estimator
+    return numeric, categorical
+
+
+class _Encoded:
+    """The table's columns as numbers, with the block of features of each column."""
+
+    def __init__(self, X_train, sample_weight):
+        self.transformer = fit_weighted(
+            default_preprocessing(X_train), X_train, None, sample_weight
+        )
+        self.owner = provenance(self.transformer, n_columns(X_train))
+
+    def features(self, X):
+        out = self.transformer.transform(X)
+        return np.asarray(out.toarray() if hasattr(out, "toarray") else out, float)
+
+
+class ConditionalSampler:
+    """Fitted models of each group's columns given the others (see module doc).
+
+    Parameters
+    ----------
+    X_train : table
+        Training rows, as the user passed them.
+    groups : list of ndarray of int
+        Columns perturbed together.
+    sample_weight : ndarray or None
+        Weights of the training rows.
+    conditional_estimator : estimator, dict or None
+        As in :func:`~sknnimp.nn_importance`.
+    """
+
+    def __init__(self, X_train, groups, sample_weight, conditional_estimator):
+        self.groups = groups
+        self.numeric = numeric_columns(X_train)
+        self.encoded = _Encoded(X_train, sample_weight)
+        features = self.encoded.features(X_train)
+        numeric_model, categorical_model = conditional_models(conditional_estimator)
+        self.models = []
+        for group in groups:
+            others = ~np.isin(self.encoded.owner, group)
+            models = {}
+            for j in group:
+                target = _column(X_train, j)
+                if self.numeric[j]:
+                    models[j] = _fit_numeric(
+                        numeric_model, features[:, others], target, sample_weight
+                    )
+                else:
+                    models[j] = _fit_categorical(
+                        categorical_model, features[:, others], target, sample_weight
+                    )
+            self.models.append((others, models))
+
+    def draws(self, X_eval, g, n_repeats, random_state):
+        """Replacements of group ``g``'s columns on ``X_eval``, ``n_repeats`` times.
+
+        Returns a list (one per repeat) of lists (one per column of the group) of 1-D
+        arrays.
+        """
+        rng = check_random_state(random_state)
+        others, models = self.models[g]
+        features = self.encoded.features(X_eval)[:, others]
+        n = features.shape[0]
+        fitted = {}
+        for j, model in models.items():
+            if self.numeric[j]:
+                x = np.asarray(_column(X_eval, j), dtype=float)
+                centre = _predict_numeric(model, features)
+                fitted[j] = (centre, x - centre)
+            else:
+                fitted[j] = _class_probabilities(model, features)
+        repeats = []
+        for _ in range(n_repeats):
+            perm = rng.permutation(n)
+            values = []
+            for j in self.groups[g]:
+                if self.numeric[j]:
+                    centre, residuals = fitted[j]
+                    values.append(centre + residuals[perm])
+                else:
+                    classes, proba = fitted[j]
+                    values.append(_draw_classes(classes, proba, rng))
+            repeats.append(values)
+        return repeats
+
+
+def _fit_numeric(template, features, target, sample_weight):
+    """A clone of ``template`` fitted where ``target`` is present (a constant if
+    there is nothing to learn from)."""
+    target = np.asarray(target, dtype=float)
+    present = ~np.isnan(target)
+    if sample_weight is not None:
+        present &= np.asarray(sample_weight) > 0
+    if present.sum() < 2 or features.shape[1] == 0:
+        w = None if sample_weight is None else np.asarray(sample_weight)[present]
+        mean = np.average(target[present], weights=w) if present.any() else 0.0
+        return float(mean)
+    w = None if sample_weight is None else np.asarray(sample_weight)[present]
+    scaler = StandardScaler().fit(features[present], sample_weight=w)
+    model = fit_weighted(
+        clone(template), scaler.transform(features[present]), target[present], w
+    )
+    return scaler, model
+
+
+def _predict_numeric(model, features):
+    if isinstance(model, float):
+        return np.full(features.shape[0], model)
+    scaler, model = model
+    return np.asarray(model.predict(scaler.transform(features)), float).ravel()
+
+
+def _fit_categorical(template, features, target, sample_weight):
+    """``(representatives, classifier or class frequencies)`` for a non-numeric
+    column; missing values are the class :data:`_MISSING`."""
+    keys = np.array([_MISSING if _is_missing(v) else str(v) for v in target])
+    classes, first = np.unique(keys, return_index=True)
+    representatives = np.array(
+        [None if c == _MISSING else target[i] for c, i in zip(classes, first)],
+        dtype=object,
+    )
+    w = np.ones(len(keys)) if sample_weight is None else np.asarray(sample_weight)
+    if classes.size == 1 or features.shape[1] == 0:
+        counts = np.array([w[keys == c].sum() for c in classes])
+        return representatives, counts / counts.sum()
+    scaler = StandardScaler().fit(features, sample_weight=w)
+    model = fit_weighted(clone(template), scaler.transform(features), keys, w)
+    return representatives, (scaler, model, classes)
+
+
+def _class_probabilities(model, features):
+    representatives, fitted = model
+    if isinstance(fitted, np.ndarray):
+        proba = np.tile(fitted, (features.shape[0], 1))
+        return representatives, proba
+    scaler, classifier, classes = fitted
+    proba = classifier.predict_proba(scaler.transform(features))
+    # Columns in the order of ``classes`` (the classifier may order them alike).
+    order = np.searchsorted(classes, classifier.classes_)
+    full = np.zeros((features.shape[0], classes.size))
+    full[:, order] = proba
+    return representatives, full
+
+
+def _draw_classes(classes, proba, rng):
+    """One class per row, drawn from its probabilities (inverse CDF)."""
+    cumulative = np.cumsum(proba, axis=1)
+    u = rng.uniform(size=(proba.shape[0], 1)) * cumulative[:, -1:]
+    index = np.minimum((cumulative < u).sum(axis=1), classes.size - 1)
+    return classes[index]
+
+
+def conditional_importance(
+    estimator,
+    X_train,
+    w_train,
+    X_eval,
+    y_eval,
+    w_eval,
+    groups,
+    *,
+    scorer,
+    row_score=None,
+    n_repeats=5,
+    conditional_estimator=None,
+    random_state=None,
+    n_jobs=None,
+    verbose=0,
+):
+    """Conditional permutation draws of every group on one fold.
+
+    The conditional models are fitted on ``X_train`` (the rows the explained model
+    was fitted on), the replacements drawn and scored on ``X_eval``. Every repeat
+    replaces all groups' columns in one copy of ``X_eval``; each group is scored with
+    only its own columns replaced (for a network, its block of network inputs is read
+    from that copy: the preprocessing does not mix columns).
+
+    Returns the Bunch of :func:`~sknnimp._permutation.perturbation_importance`.
+    """
+    rng = check_random_state(random_state)
+    seeds = rng.randint(np.iinfo(np.int32).max, size=len(groups))
+    sampler = ConditionalSampler(X_train, groups, w_train, conditional_estimator)
+    draws = [sampler.draws(X_eval, g, n_repeats, seed) for g, seed in enumerate(seeds)]
+    columns = [j for group in groups for j in group]
+    replacements = [
+        replaced(
+            X_eval,
+            columns,
+            [values for g in range(len(groups)) for values in draws[g][r]],
+        )
+        for r in range(n_repeats)
+    ]
+    return perturbation_importance(
+        estimator,
+        X_eval,
+        y_eval,
+        w_eval,
+        groups,
+        scorer=scorer,
+        row_score=row_score,
+        replacements=replacements,
+        n_jobs=n_jobs,
+        verbose=verbose,
+        label="conditional permutation",
+    )
