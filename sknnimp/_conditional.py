@@ -114,8 +114,11 @@ class ConditionalSampler:
                     )
             self.models.append((others, models))
 
-    def draws(self, X_eval, g, n_repeats, random_state):
+    def draws(self, X_eval, g, n_repeats, random_state, sample_weight=None):
         """Replacements of group ``g``'s columns on ``X_eval``, ``n_repeats`` times.
+
+        Residuals are permuted among the rows of positive weight (a row of weight 0
+        keeps its own: it is not part of the data).
 
         Returns a list (one per repeat) of lists (one per column of the group) of 1-D
         arrays.
@@ -132,9 +135,13 @@ class ConditionalSampler:
                 fitted[j] = (centre, x - centre)
             else:
                 fitted[j] = _class_probabilities(model, features)
+        counted = np.arange(n)
+        if sample_weight is not None:
+            counted = np.flatnonzero(np.asarray(sample_weight) > 0)
         repeats = []
         for _ in range(n_repeats):
-            perm = rng.permutation(n)
+            perm = np.arange(n)
+            perm[counted] = counted[rng.permutation(counted.size)]
             values = []
             for j in self.groups[g]:
                 if self.numeric[j]:

@@ -18,7 +18,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.multiclass import type_of_target
 
-from ._tables import is_dataframe, numeric_columns
+from ._tables import is_dataframe, n_columns, numeric_columns
 
 #: Parameters of the default MLP (both tasks).
 DEFAULT_MLP_PARAMS = {
@@ -63,8 +63,14 @@ def default_preprocessing(X):
     names = list(X.columns) if is_dataframe(X) else []
     by_name = bool(names) and all(isinstance(name, str) for name in names)
     keys = names if by_name else list(range(len(numeric)))
+    boolean = _boolean_columns(X)
     numeric_keys = [k for k, is_num in zip(keys, numeric) if is_num]
-    other_keys = [k for k, is_num in zip(keys, numeric) if not is_num]
+    boolean_keys = [k for k, is_bool in zip(keys, boolean) if is_bool]
+    other_keys = [
+        k
+        for k, is_num, is_bool in zip(keys, numeric, boolean)
+        if not (is_num or is_bool)
+    ]
     transformers = []
     if numeric_keys:
         transformers.append(
@@ -85,9 +91,27 @@ def default_preprocessing(X):
                 other_keys,
             )
         )
+    if boolean_keys:
+        # SimpleImputer refuses booleans; the encoder makes a missing value (a
+        # nullable boolean's NA) a category of its own.
+        transformers.append(
+            (
+                "boolean",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                boolean_keys,
+            )
+        )
     return ColumnTransformer(
         transformers, sparse_threshold=0, verbose_feature_names_out=False
     )
+
+
+def _boolean_columns(X):
+    """Mask of the boolean columns (numpy, pandas nullable or polars booleans)."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None:
+        return np.full(n_columns(X), np.asarray(X).dtype.kind == "b")
+    return np.array([str(t).lower() in ("bool", "boolean") for t in dtypes])
 
 
 def default_estimator(X, y, *, classification=None, random_state=None, **mlp_params):
