@@ -26,6 +26,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 from ._compare import compare_importances
 from ._default import default_estimator
 from ._methods import METHODS
+from ._significance import PoorModelWarning
 from ._tables import numeric_columns
 
 BUNDLED = {
@@ -73,7 +74,18 @@ def _parser():
         default=",".join(METHODS),
         help=f"comma-separated, among {','.join(METHODS)} (default: all)",
     )
-    parser.add_argument("--cv", type=int, help="cross-fit on K held-out folds")
+    parser.add_argument(
+        "--cv",
+        type=int,
+        help="cross-fit on K held-out folds; p-values of permutation, conditional "
+        "and ablation then come from the held-out rows, without refits",
+    )
+    parser.add_argument(
+        "--test",
+        choices=("t", "wilcoxon", "sign_flip"),
+        default="t",
+        help="with --cv: the test of the held-out per-row differences (default: t)",
+    )
     parser.add_argument("--n-repeats", type=int, default=5)
     parser.add_argument("--n-jobs", type=int, default=None)
     parser.add_argument(
@@ -416,6 +428,8 @@ def _run(args):
     show_progress = args.progress or sys.stderr.isatty()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        # Said once, in the header, from the held-out score.
+        warnings.simplefilter("ignore", PoorModelWarning)
         held_out, n_folds = held_out_score(model, X, y, task, args.seed)
         model.fit(X, y)
         comparison = compare_importances(
@@ -427,6 +441,7 @@ def _run(args):
             n_repeats=args.n_repeats,
             groups=args.groups,
             null_repeats=args.null_repeats,
+            test=args.test,
             n_jobs=args.n_jobs,
             random_state=args.seed,
             verbose=int(show_progress),
@@ -458,8 +473,14 @@ def _run(args):
             f"warning: the held-out {score_name} is {what}: the network learned "
             "little or nothing, and its importances describe noise"
         )
-    if args.cv:
+    if args.cv and args.null_repeats:
         print(f"importance cross-fitted on {args.cv} held-out folds")
+    elif args.cv:
+        print(
+            f"importance cross-fitted on {args.cv} held-out folds; p-values of "
+            f"permutation, conditional and ablation: one-sided {args.test} test of "
+            "the held-out per-row score differences"
+        )
     elif args.null_repeats:
         print(
             "p-values from the training data: a network refitted on a shuffled "

@@ -12,7 +12,7 @@ import numpy as np
 from scipy import stats
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from sklearn.utils import check_random_state
+from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import (
     HasMethods,
     Integral,
@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._importance import nn_importance
 from ._methods import METHODS, NETWORK_METHODS
 from ._parallel import refit
+from ._significance import PoorModelWarning
 from ._tables import column_names
 from .networks import MixingStepError, check_network
 
@@ -86,6 +87,10 @@ class ImportanceComparison:
         Column names of ``X`` (``x0``, ``x1``, ... for arrays).
     models : dict
         ``name -> fitted estimator``.
+    scores : dict
+        ``name -> Bunch(score, on, constant, learned)``: each model's score on the rows
+        importance was measured on (``on``: ``"held-out folds"`` or ``"X"``), the
+        best constant prediction's, and whether the model beats it.
     """
 
     def __init__(self, results, skipped, feature_names, models, data, options):
@@ -96,6 +101,7 @@ class ImportanceComparison:
         self._data = data
         self._options = options
         self._overfitting = {}
+        self.scores = {}
 
     def __repr__(self):
         pairs = ", ".join(f"{m}/{k}" for m, k in self.results)
@@ -301,6 +307,7 @@ def _not_a_network(model):
         "scoring": [str, callable, None],
         "groups": [StrOptions({"auto"}), list, None],
         "null_repeats": [Interval(Integral, 0, None, closed="left")],
+        "test": [StrOptions({"t", "wilcoxon", "sign_flip"})],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -318,6 +325,7 @@ def compare_importances(
     scoring=None,
     groups=None,
     null_repeats=0,
+    test="t",
     n_jobs=None,
     random_state=None,
     verbose=0,
@@ -351,6 +359,10 @@ def compare_importances(
     null_repeats : int, default=0
         Refits on a permuted target for randomization p-values, as in
         :func:`nn_importance` (for every (model, method): costly).
+    test : {"t", "wilcoxon", "sign_flip"}, default="t"
+        With ``cv``: the test of the held-out per-row differences giving the
+        p-values of ``permutation``, ``conditional`` and ``ablation``, as in
+        :func:`nn_importance`.
     n_jobs : int, default=None
         Parallel jobs.
     random_state : int, RandomState instance or None, default=None
@@ -361,6 +373,13 @@ def compare_importances(
     Returns
     -------
     comparison : :class:`ImportanceComparison`
+
+    Warns
+    -----
+    PoorModelWarning
+        Once per model that scores no better than a constant prediction on the rows
+        importance is measured on (held out with ``cv``); its scores are in
+        ``comparison.scores``.
 
     Examples
     --------
@@ -387,9 +406,10 @@ def compare_importances(
     # One integer seed, so that every (model, method) sees the same randomness.
     seed = check_random_state(random_state).randint(2**31 - 1)
     options = dict(cv=cv, n_repeats=n_repeats, scoring=scoring, groups=groups)
-    options.update(null_repeats=null_repeats, n_jobs=n_jobs, random_state=seed)
+    options.update(null_repeats=null_repeats, test=test)
+    options.update(n_jobs=n_jobs, random_state=seed)
     options.update(verbose=verbose)
-    results, skipped, models = {}, {}, {}
+    results, skipped, models, poor = {}, {}, {}, {}
     for name, model in estimators.items():
         reason = _not_a_network(model)
         models[name] = _fitted(model, X, y)
@@ -398,15 +418,54 @@ def compare_importances(
                 skipped[(name, method)] = reason
                 continue
             try:
-                results[(name, method)] = nn_importance(
-                    models[name], X, y, method=method, **options
-                )
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", PoorModelWarning)
+                    results[(name, method)] = nn_importance(
+                        models[name], X, y, method=method, **options
+                    )
             except TypeError as exc:
                 # Known only once fitted: a network without dense layers (for the
                 # weight-reading methods) or a step that mixes columns.
                 if method not in NETWORK_METHODS:
                     raise
                 skipped[(name, method)] = str(exc)
-    return ImportanceComparison(
+                continue
+            for warning in caught:
+                if issubclass(warning.category, PoorModelWarning):
+                    poor.setdefault(name, str(warning.message))
+                else:
+                    warnings.warn_explicit(
+                        warning.message,
+                        warning.category,
+                        warning.filename,
+                        warning.lineno,
+                    )
+    for name, message in poor.items():  # once per model, not per method
+        warnings.warn(f"{name!r}: {message}", PoorModelWarning, stacklevel=3)
+    comparison = ImportanceComparison(
         results, skipped, _feature_names(X), models, (X, y, None), options
     )
+    comparison.scores = _model_scores(results)
+    return comparison
+
+
+def _model_scores(results):
+    """``name -> Bunch(score, on, constant, learned)`` from the methods' baselines.
+
+    The network-reading methods score the model itself (no perturbation), so their
+    baseline is the model's score; otherwise the first method that has one is used.
+    """
+    scores = {}
+    for (name, method), result in results.items():
+        if "baseline_score" not in result:
+            continue
+        if name in scores and method not in NETWORK_METHODS:
+            continue
+        constant = result.constant_score
+        scores[name] = Bunch(
+            score=result.baseline_score,
+            on=result.baseline_score_on,
+            constant=constant,
+            learned=None if constant is None else result.baseline_score > constant,
+        )
+    return scores

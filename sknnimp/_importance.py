@@ -280,27 +280,35 @@ def nn_importance(
         network's input space and sum (``weights``, ``garson``, ``olden``,
         ``probe``) or take the norm (``gradient``) over the network inputs of each
         original column, such as a one-hot encoded category's indicators.
-        ``permutation`` and ``ablation`` accept any fitted estimator with ``fit`` and
-        ``predict``.
+        ``permutation``, ``conditional`` and ``ablation`` accept any fitted
+        estimator with ``fit`` and ``predict``.
     X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
         Data on which importance is measured, handed to the estimator as it is: a
         pandas or polars DataFrame may hold numeric, categorical, string and
         boolean columns and missing values. For ``weights``, ``garson``, ``olden``
         and ``probe`` only the spread of each network input is used.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
-        Targets; needed by ``permutation`` and ``ablation`` only.
+        Targets; needed by ``permutation``, ``conditional`` and ``ablation``, by
+        ``cv`` and ``null_repeats``. When given, the model's score on the rows
+        importance is measured on is reported, and a model no better than a constant
+        prediction raises :class:`~sknnimp.PoorModelWarning`.
     method : {"weights", "garson", "olden", "gradient", "probe", "permutation", \
-"ablation"}, default="gradient"
-        The importance definition; see the package documentation.
+"conditional", "ablation"}, default="gradient"
+        The importance definition; see the package documentation. ``conditional``
+        replaces a column by its prediction from the other columns plus permuted
+        residuals (numeric) or by a draw of the predicted class (other columns):
+        what the column adds to the others.
     fill : {"mean", "median", "zero", "drop"} or float, default="mean"
         Ablation only: what replaces the ablated column.
     retrain : {"warm", "cold", "none", "auto"}, default="auto"
         Ablation only: how the model is retrained without the column.
     scoring : str, callable or None, default=None
-        Permutation and ablation: the score whose drop is the importance; ``None`` uses
-        the estimator's ``score``.
+        Permutation, conditional and ablation: the score whose drop is the
+        importance; ``None`` uses the estimator's ``score``. It also gives
+        ``baseline_score``.
     n_repeats : int, default=5
-        Permutation: shuffles per feature; ablation: retrain seeds per feature.
+        Permutation and conditional: draws per feature; ablation: retrain seeds per
+        feature.
     max_samples : int or float, default=1.0
         Permutation only: rows drawn without replacement for the shuffled scores, as
         in :func:`sklearn.inspection.permutation_importance`.
@@ -319,7 +327,23 @@ def nn_importance(
         above ``1 - group_threshold`` (0.8 by default) form a group.
     null_repeats : int, default=0
         When positive, the model is refitted on a randomly permuted target that many
-        times and the importance recomputed, giving randomization p-values.
+        times and the importance recomputed, giving randomization p-values (in place
+        of the per-row ones).
+    test : {"t", "wilcoxon", "sign_flip"}, default="t"
+        With ``cv``, ``permutation``, ``conditional`` or ``ablation`` and a score
+        that is a mean over rows (``None``, ``"r2"``, ``"accuracy"``,
+        ``"neg_log_loss"``, ``"neg_mean_squared_error"``,
+        ``"neg_mean_absolute_error"``): the one-sided test (H0: importance <= 0) of
+        the per-row loss differences on the held-out rows, giving ``pvalues``
+        without refits. ``"sign_flip"`` is a randomization test on their signs
+        (exact up to 16 rows). ``"wilcoxon"`` and ``"sign_flip"`` assume
+        differences symmetric about zero under the null, true for one draw per row:
+        use them with ``n_repeats=1`` (see the package's calibration benchmark).
+    conditional_estimator : estimator, dict or None, default=None
+        Conditional only: the model predicting a column from the others (fitted on
+        the training rows): a regressor for numeric columns, a classifier for the
+        others, or a dict with keys ``"numeric"`` and ``"categorical"``. ``None``:
+        ``RidgeCV`` and ``LogisticRegression``.
     sample_weight : array-like of shape (n_samples,), default=None
         Weights of the rows in means, spreads and scores.
     n_jobs : int, default=None
@@ -338,13 +362,19 @@ def nn_importance(
         (n_features,): the signed score of ``olden``, ``gradient`` and ``probe`` for a
         single-output network (NaN otherwise), the importance itself for the others.
         Per-feature arrays give every feature its group's values. Also:
-        ``importances_ci`` of shape (n_features, 2), a 95% t-interval for the mean of
-        the draws (NaN with a single draw; optimistic for cross-validation folds, whose
-        training sets overlap); ``groups`` (list of index arrays) and
-        ``group_importances`` of shape (n_groups, n_draws); ``baseline_score`` for
-        ``permutation`` and ``ablation``; with ``null_repeats``, ``pvalues``
-        (per feature), ``group_pvalues`` and ``null_importances`` of shape
-        (n_groups, null_repeats), where
+        ``importances_ci`` of shape (n_features, 2), a 95% interval for the mean
+        importance: the t-interval of the per-row differences when there are
+        (below), else with ``cv`` the Nadeau-Bengio corrected interval over the
+        folds, else the t-interval of the repeats (NaN with a single draw);
+        ``groups`` (list of index arrays) and ``group_importances`` of shape
+        (n_groups, n_draws). With ``y``: ``baseline_score`` (the model's score on
+        the rows measured), ``baseline_score_on`` (``"held-out folds"`` or ``"X"``)
+        and ``constant_score`` (the best constant prediction's score there). With
+        per-row tests: ``row_differences`` of shape (n_groups, n_samples) (``n`` times
+        the drop in each held-out row's score contribution, averaged over the draws;
+        their mean is the importance), ``pvalues`` (per feature) and
+        ``group_pvalues``. With ``null_repeats``: ``pvalues``, ``group_pvalues`` and
+        ``null_importances`` of shape (n_groups, null_repeats), where
         ``p = (1 + #{null >= observed}) / (1 + null_repeats)``.
 
     Examples
@@ -430,6 +460,16 @@ def nn_importance(
         result.constant_score = measured.constant
         _warn_if_poor(result, scoring)
     if measured.row_differences is not None:
+        if test != "t" and method != "ablation" and n_repeats > 1:
+            warnings.warn(
+                f"test={test!r} assumes per-row differences symmetric about zero "
+                f"under the null, which holds for one draw per row, not for the "
+                f"average of n_repeats={n_repeats} draws against one intact loss: "
+                "its p-values come out too small. Use n_repeats=1 with it, or "
+                "test='t'.",
+                UserWarning,
+                stacklevel=3,
+            )
         result.row_differences = measured.row_differences
         group_pvalues = rowwise_pvalues(
             measured.row_differences, test, random_state.randint(2**31 - 1)

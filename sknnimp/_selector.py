@@ -187,6 +187,8 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         ``"ablation"``: the one-sided test (H0: importance <= 0) applied to the
         per-row loss differences on the held-out rows, giving ``pvalues_`` without
         any refit. ``"sign_flip"`` is a randomization test on their signs.
+        ``"wilcoxon"`` and ``"sign_flip"`` assume differences symmetric about zero
+        under the null, true for one draw per row: use them with ``n_repeats=1``.
     conditional_estimator : estimator, dict or None, default=None
         Conditional only: the model predicting a column from the others. A regressor
         is used for numeric columns, a classifier for the others; a dict may give

@@ -8,6 +8,12 @@
   ``2^n`` sign patterns up to :data:`SIGN_FLIP_EXACT_ROWS` rows, else
   :data:`SIGN_FLIP_DRAWS` random patterns). The interval is the t-interval of the mean
   of the ``d_i``. They describe the fitted models, not the variability of training.
+  The t-test needs only a zero mean under the null. The Wilcoxon and sign-flip tests
+  assume differences symmetric about zero, which holds for one draw per row: a
+  row's loss with its own value and with another row's are exchangeable. An average
+  of several draws against the single intact loss is not symmetric (the losses are
+  skewed), and the Wilcoxon test then rejects far too often; use them with
+  ``n_repeats=1``.
 - Cross-fitted draws (one value per fold): the Nadeau & Bengio (2003) corrected
   interval ``mean +/- t_{0.975, J-1} * sqrt((1/J + n_test/n_train) * s^2)`` over the
   ``J`` fold means, ``s`` their standard deviation (ddof=1): the folds' training sets

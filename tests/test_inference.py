@@ -284,7 +284,7 @@ def test_pvalues_equal_scipy_on_the_row_differences():
             y,
             method="permutation",
             cv=3,
-            n_repeats=2,
+            n_repeats=1 if test != "t" else 2,
             test=test,
             random_state=0,
         )
@@ -314,6 +314,21 @@ def test_pvalues_equal_scipy_on_the_row_differences():
             continue
         assert_allclose(result.pvalues, expected, rtol=1e-12)
         assert_allclose(result.importances_ci, rowwise_interval(d), rtol=1e-12)
+
+
+def test_symmetric_tests_warn_with_several_draws():
+    X, y = _correlated(n=150)
+    with pytest.warns(UserWarning, match="n_repeats=1"):
+        nn_importance(
+            _mlp(max_iter=50),
+            X,
+            y,
+            method="permutation",
+            cv=3,
+            n_repeats=3,
+            test="wilcoxon",
+            random_state=0,
+        )
 
 
 def test_sign_flip_is_exact_for_few_rows():
