@@ -225,7 +225,7 @@ def ablation_importance(
     baseline_score : float
         Mean of the baseline scores.
     row_differences : list of ndarray of shape (n_groups, n_eval_rows) or None
-        Per fold, ``n (c_i - c'_i)`` averaged over the repeats (see
+        Per fold, ``n (c_i - c'_i)`` of the first repeat (see
         :mod:`sknnimp._rowwise`); None without ``row_score``.
     """
     tasks, draws = [], []
@@ -291,7 +291,7 @@ def ablation_importance(
         baselines.append(totals[0])
         importances.append(totals[0] - totals[1:])
         row_differences[f].append(block.shape[1] * (block[0] - block[1:]))
-    row_differences = [np.mean(d, axis=0) for d in row_differences]
+    row_differences = [d[0] for d in row_differences]  # one draw per row
     return np.array(importances).T, float(np.mean(baselines)), row_differences
 
 

@@ -43,7 +43,6 @@ from ._significance import (
     confidence_interval,
     nadeau_bengio_interval,
     randomization_pvalues,
-    rowwise_interval,
     rowwise_pvalues,
 )
 from ._tables import column_names, is_dataframe, n_columns, take_rows
@@ -336,9 +335,8 @@ def nn_importance(
         ``"neg_mean_absolute_error"``): the one-sided test (H0: importance <= 0) of
         the per-row loss differences on the held-out rows, giving ``pvalues``
         without refits. ``"sign_flip"`` is a randomization test on their signs
-        (exact up to 16 rows). ``"wilcoxon"`` and ``"sign_flip"`` assume
-        differences symmetric about zero under the null, true for one draw per row:
-        use them with ``n_repeats=1`` (see the package's calibration benchmark).
+        (exact up to 16 rows). The differences tested are those of each row's
+        first draw, symmetric about zero under the null.
     conditional_estimator : estimator, dict or None, default=None
         Conditional only: the model predicting a column from the others (fitted on
         the training rows): a regressor for numeric columns, a classifier for the
@@ -363,16 +361,15 @@ def nn_importance(
         single-output network (NaN otherwise), the importance itself for the others.
         Per-feature arrays give every feature its group's values. Also:
         ``importances_ci`` of shape (n_features, 2), a 95% interval for the mean
-        importance: the t-interval of the per-row differences when there are
-        (below), else with ``cv`` the Nadeau-Bengio corrected interval over the
+        importance: with ``cv`` the Nadeau-Bengio corrected interval over the
         folds, else the t-interval of the repeats (NaN with a single draw);
         ``groups`` (list of index arrays) and ``group_importances`` of shape
         (n_groups, n_draws). With ``y``: ``baseline_score`` (the model's score on
         the rows measured), ``baseline_score_on`` (``"held-out folds"`` or ``"X"``)
         and ``constant_score`` (the best constant prediction's score there). With
         per-row tests: ``row_differences`` of shape (n_groups, n_samples) (``n`` times
-        the drop in each held-out row's score contribution, averaged over the draws;
-        their mean is the importance), ``pvalues`` (per feature) and
+        the drop in each held-out row's score contribution, for the first draw: the
+        differences tested), ``pvalues`` (per feature) and
         ``group_pvalues``. With ``null_repeats``: ``pvalues``, ``group_pvalues`` and
         ``null_importances`` of shape (n_groups, null_repeats), where
         ``p = (1 + #{null >= observed}) / (1 + null_repeats)``.
@@ -436,9 +433,7 @@ def nn_importance(
     )
     draws = measured.draws
     n_features = n_columns(X)
-    if measured.row_differences is not None:
-        intervals = rowwise_interval(measured.row_differences)
-    elif cv is not None:
+    if cv is not None:
         intervals = nadeau_bengio_interval(
             measured.fold_values, measured.n_train, measured.n_test
         )
@@ -460,16 +455,6 @@ def nn_importance(
         result.constant_score = measured.constant
         _warn_if_poor(result, scoring)
     if measured.row_differences is not None:
-        if test != "t" and method != "ablation" and n_repeats > 1:
-            warnings.warn(
-                f"test={test!r} assumes per-row differences symmetric about zero "
-                f"under the null, which holds for one draw per row, not for the "
-                f"average of n_repeats={n_repeats} draws against one intact loss: "
-                "its p-values come out too small. Use n_repeats=1 with it, or "
-                "test='t'.",
-                UserWarning,
-                stacklevel=3,
-            )
         result.row_differences = measured.row_differences
         group_pvalues = rowwise_pvalues(
             measured.row_differences, test, random_state.randint(2**31 - 1)

@@ -114,11 +114,11 @@ def evaluate(scorer, row_score, estimator, X, y, sample_weight):
 
 
 def _collect(results, row_score):
-    """Scores of the repeats, or ``(scores, mean contributions per row)``."""
+    """Scores of the repeats, or ``(scores, the first repeat's contributions)``."""
     if row_score is None:
         return np.array(results, dtype=float)
     contributions = np.array(results, dtype=float)
-    return contributions.sum(axis=1), contributions.mean(axis=0)
+    return contributions.sum(axis=1), contributions[0]
 
 
 def _estimator_group_scores(
@@ -525,7 +525,8 @@ def perturbation_importance(
 
     Returns the Bunch of :func:`permutation_importance`; with ``row_score`` also
     ``row_differences`` of shape (n_groups, n_rows_scored): ``n (c_i - c'_i)``
-    averaged over the repeats, whose mean is the mean importance.
+    of the first repeat (one draw per row: see :mod:`sknnimp._significance`), whose
+    mean is that repeat's importance.
     """
     fast = _network_stand_in(estimator, scorer)
     data = (estimator, X, y, sample_weight, groups, rows, scorer, row_score)

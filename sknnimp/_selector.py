@@ -186,9 +186,9 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         With ``cv`` and ``method`` one of ``"permutation"``, ``"conditional"``,
         ``"ablation"``: the one-sided test (H0: importance <= 0) applied to the
         per-row loss differences on the held-out rows, giving ``pvalues_`` without
-        any refit. ``"sign_flip"`` is a randomization test on their signs.
-        ``"wilcoxon"`` and ``"sign_flip"`` assume differences symmetric about zero
-        under the null, true for one draw per row: use them with ``n_repeats=1``.
+        any refit. ``"sign_flip"`` is a randomization test on their signs. The
+        differences tested are those of each row's first draw (symmetric about
+        zero under the null; an average of draws is not).
     conditional_estimator : estimator, dict or None, default=None
         Conditional only: the model predicting a column from the others. A regressor
         is used for numeric columns, a classifier for the others; a dict may give
@@ -240,11 +240,12 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
     importances_std_ : ndarray of shape (n_features_in_,)
         Standard deviation of the draws.
     importances_ci_ : ndarray of shape (n_features_in_, 2)
-        95% confidence interval of the mean importance: with per-row differences
-        (see ``test``), the t-interval of their mean; otherwise with ``cv``, the
-        Nadeau-Bengio corrected interval over the folds (the folds' training sets
-        overlap); without ``cv``, the t-interval of the repeats (the spread of the
-        shuffles, not of new data). NaN with a single draw.
+        95% confidence interval of the mean importance: with ``cv``, the
+        Nadeau-Bengio corrected interval over the folds (their training sets
+        overlap, which a plain t-interval ignores; it also covers the variability
+        of training, which an interval from the held-out rows would not); without
+        ``cv``, the t-interval of the repeats (the spread of the shuffles, not of
+        new data). NaN with a single draw.
     groups_ : list of ndarray
         The column indices of every group, singletons included.
     group_importances_ : ndarray of shape (n_groups,)
