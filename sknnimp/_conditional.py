@@ -35,8 +35,9 @@ from ._permutation import perturbation_importance
 from ._tables import _column, _is_missing, n_columns, numeric_columns, replaced
 from .networks import provenance
 
-#: Regularization strengths tried by the default numeric model.
-RIDGE_ALPHAS = np.logspace(-3, 3, 13)
+#: Regularization strengths tried by the default numeric model (on standardized
+#: features); the largest make it a constant where the other columns say nothing.
+RIDGE_ALPHAS = np.logspace(-3, 6, 19)
 
 #: Stands for a missing value among the classes of a non-numeric column.
 _MISSING = "\x00missing"
