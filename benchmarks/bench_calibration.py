@@ -13,7 +13,8 @@ On every data set: a network (StandardScaler + MLP (16,), L-BFGS, alpha=1),
 importance cross-fitted on 5 shuffled folds with ``permutation`` and ``conditional``
 (5 draws per row) and warm ``ablation`` (1 retrain seed), scored by R^2 or accuracy;
 p-values from the held-out per-row differences with each test (``t``,
-``wilcoxon``, ``sign_flip``), computed from one run per method.
+``wilcoxon``, ``sign_flip``) and over the folds (``nadeau_bengio``), computed from
+one run per method.
 
 Reported per design, method and test: the rejection rate at alpha = 0.05 on the
 independent nulls and on the correlated null (type-I error; its Monte-Carlo standard
@@ -46,7 +47,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sknnimp import PoorModelWarning, nn_importance
 from sknnimp._significance import confidence_interval as plain_interval
-from sknnimp._significance import rowwise_pvalues
+from sknnimp._significance import nadeau_bengio_pvalues, rowwise_pvalues
 
 N_ROWS = 400
 P = 6
@@ -135,11 +136,16 @@ def one_dataset(task, structure, seed, with_hidimstat, with_refits, configs=CONF
         pvalues = {
             test: rowwise_pvalues(result.row_differences, test, seed) for test in TESTS
         }
+        folds = result.importances.reshape(P, 5, -1).mean(axis=2)
+        n_train = np.mean([len(train) for train, _ in cv.split(X, y)])
+        pvalues["nadeau_bengio"] = nadeau_bengio_pvalues(
+            folds, n_train, N_ROWS - n_train
+        )
         out[label] = dict(
             pvalues=pvalues,
             importance=result.importances_mean,
             ci=result.importances_ci,
-            t_ci=plain_interval(result.importances.reshape(P, 5, -1).mean(axis=2)),
+            t_ci=plain_interval(folds),
             time=elapsed,
             baseline=result.baseline_score,
         )

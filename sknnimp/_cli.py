@@ -82,9 +82,10 @@ def _parser():
     )
     parser.add_argument(
         "--test",
-        choices=("t", "wilcoxon", "sign_flip"),
+        choices=("t", "wilcoxon", "sign_flip", "nadeau_bengio"),
         default="t",
-        help="with --cv: the test of the held-out per-row differences (default: t)",
+        help="with --cv: the test of the held-out per-row differences (default: t), "
+        "or nadeau_bengio: the corrected t-test over folds, for every method",
     )
     parser.add_argument("--n-repeats", type=int, default=5)
     parser.add_argument("--n-jobs", type=int, default=None)
@@ -475,6 +476,11 @@ def _run(args):
         )
     if args.cv and args.null_repeats:
         print(f"importance cross-fitted on {args.cv} held-out folds")
+    elif args.cv and args.test == "nadeau_bengio":
+        print(
+            f"importance cross-fitted on {args.cv} held-out folds; p-values: "
+            "Nadeau-Bengio corrected t-test over the folds"
+        )
     elif args.cv:
         print(
             f"importance cross-fitted on {args.cv} held-out folds; p-values of "

@@ -307,7 +307,7 @@ def _not_a_network(model):
         "scoring": [str, callable, None],
         "groups": [StrOptions({"auto"}), list, None],
         "null_repeats": [Interval(Integral, 0, None, closed="left")],
-        "test": [StrOptions({"t", "wilcoxon", "sign_flip"})],
+        "test": [StrOptions({"t", "wilcoxon", "sign_flip", "nadeau_bengio"})],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -359,10 +359,10 @@ def compare_importances(
     null_repeats : int, default=0
         Refits on a permuted target for randomization p-values, as in
         :func:`nn_importance` (for every (model, method): costly).
-    test : {"t", "wilcoxon", "sign_flip"}, default="t"
+    test : {"t", "wilcoxon", "sign_flip", "nadeau_bengio"}, default="t"
         With ``cv``: the test of the held-out per-row differences giving the
-        p-values of ``permutation``, ``conditional`` and ``ablation``, as in
-        :func:`nn_importance`.
+        p-values of ``permutation``, ``conditional`` and ``ablation``, or the
+        corrected t-test over folds for every method, as in :func:`nn_importance`.
     n_jobs : int, default=None
         Parallel jobs.
     random_state : int, RandomState instance or None, default=None

@@ -38,10 +38,12 @@ from ._parallel import refit, run_tasks
 from ._permutation import permutation_importance, score
 from ._rowwise import row_score
 from ._significance import (
+    ROW_TESTS,
     TESTS,
     PoorModelWarning,
     confidence_interval,
     nadeau_bengio_interval,
+    nadeau_bengio_pvalues,
     randomization_pvalues,
     rowwise_pvalues,
 )
@@ -328,7 +330,7 @@ def nn_importance(
         When positive, the model is refitted on a randomly permuted target that many
         times and the importance recomputed, giving randomization p-values (in place
         of the per-row ones).
-    test : {"t", "wilcoxon", "sign_flip"}, default="t"
+    test : {"t", "wilcoxon", "sign_flip", "nadeau_bengio"}, default="t"
         With ``cv``, ``permutation``, ``conditional`` or ``ablation`` and a score
         that is a mean over rows (``None``, ``"r2"``, ``"accuracy"``,
         ``"neg_log_loss"``, ``"neg_mean_squared_error"``,
@@ -336,7 +338,10 @@ def nn_importance(
         the per-row loss differences on the held-out rows, giving ``pvalues``
         without refits. ``"sign_flip"`` is a randomization test on their signs
         (exact up to 16 rows). The differences tested are those of each row's
-        first draw, symmetric about zero under the null.
+        first draw, symmetric about zero under the null. ``"nadeau_bengio"``: the
+        corrected resampled t-test of the fold importances, for any method and
+        score with ``cv`` (it also covers the variability of training; at least
+        2 folds, and its power grows with their number).
     conditional_estimator : estimator, dict or None, default=None
         Conditional only: the model predicting a column from the others (fitted on
         the training rows): a regressor for numeric columns, a classifier for the
@@ -428,7 +433,12 @@ def nn_importance(
         random_state=random_state,
         n_jobs=n_jobs,
         verbose=verbose,
-        rowwise=cv is not None and method in ROWWISE_METHODS and not null_repeats,
+        rowwise=(
+            cv is not None
+            and method in ROWWISE_METHODS
+            and test in ROW_TESTS
+            and not null_repeats
+        ),
         **options,
     )
     draws = measured.draws
@@ -458,6 +468,12 @@ def nn_importance(
         result.row_differences = measured.row_differences
         group_pvalues = rowwise_pvalues(
             measured.row_differences, test, random_state.randint(2**31 - 1)
+        )
+        result.group_pvalues = group_pvalues
+        result.pvalues = expand(group_pvalues, group_list, n_features)
+    elif test == "nadeau_bengio" and cv is not None and not null_repeats:
+        group_pvalues = nadeau_bengio_pvalues(
+            measured.fold_values, measured.n_train, measured.n_test
         )
         result.group_pvalues = group_pvalues
         result.pvalues = expand(group_pvalues, group_list, n_features)

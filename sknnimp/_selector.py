@@ -182,13 +182,15 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         When positive, the whole model is refitted on a randomly permuted target that
         many times (in parallel) and the importance recomputed, giving the
         randomization p-values ``pvalues_`` (in place of the per-row ones).
-    test : {"t", "wilcoxon", "sign_flip"}, default="t"
+    test : {"t", "wilcoxon", "sign_flip", "nadeau_bengio"}, default="t"
         With ``cv`` and ``method`` one of ``"permutation"``, ``"conditional"``,
         ``"ablation"``: the one-sided test (H0: importance <= 0) applied to the
         per-row loss differences on the held-out rows, giving ``pvalues_`` without
         any refit. ``"sign_flip"`` is a randomization test on their signs. The
         differences tested are those of each row's first draw (symmetric about
-        zero under the null; an average of draws is not).
+        zero under the null; an average of draws is not). ``"nadeau_bengio"``:
+        the corrected resampled t-test of the fold importances, for every method
+        and score with ``cv``.
     conditional_estimator : estimator, dict or None, default=None
         Conditional only: the model predicting a column from the others. A regressor
         is used for numeric columns, a classifier for the others; a dict may give
@@ -511,6 +513,8 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
                     f"got null_repeats={self.null_repeats}."
                 )
             return
+        if self.cv is not None and self.test == "nadeau_bengio":
+            return
         if self.cv is not None and self.method in ROWWISE_METHODS:
             if self.scoring is None or self.scoring in ROWWISE_SCORES:
                 return
@@ -521,7 +525,8 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
             )
         raise ValueError(
             "threshold='significant' needs p-values: set cv (held-out rows) with "
-            f"method in {ROWWISE_METHODS} for per-row tests, or null_repeats >= "
+            f"method in {ROWWISE_METHODS} for per-row tests, or with "
+            "test='nadeau_bengio' for any method, or null_repeats >= "
             f"{min_null_repeats(self.alpha)} for refits on a permuted target; got "
             f"method={self.method!r}, cv={self.cv!r}, null_repeats=0."
         )

@@ -16,9 +16,10 @@
   are skewed): measured in ``benchmarks/bench_calibration.py``, the Wilcoxon test on
   it rejected 31-34% of null inputs at alpha = 0.05 and the t-test 7-8%, against
   5-6% for one draw. The other draws still enter the importance.
-- Cross-fitted draws (one value per fold): the Nadeau & Bengio (2003) corrected
-  interval ``mean +/- t_{0.975, J-1} * sqrt((1/J + n_test/n_train) * s^2)`` over the
-  ``J`` fold means, ``s`` their standard deviation (ddof=1): the folds' training sets
+- Cross-fitted draws (one value per fold), any method: the Nadeau & Bengio (2003)
+  corrected t-test (``test="nadeau_bengio"``) and interval
+  ``mean +/- t_{0.975, J-1} * sqrt((1/J + n_test/n_train) * s^2)`` over the ``J`` fold
+  means, ``s`` their standard deviation (ddof=1): the folds' training sets
   overlap, which the plain ``s^2 / J`` ignores.
 - Repeats on the same data (no ``cv``): the Student-t interval
   ``mean +/- t_{0.975, d-1} * s / sqrt(d)`` of the ``d`` draws, a statement about the
@@ -43,7 +44,10 @@ SIGN_FLIP_EXACT_ROWS = 16
 SIGN_FLIP_DRAWS = 9999
 
 #: The per-row tests.
-TESTS = ("t", "wilcoxon", "sign_flip")
+ROW_TESTS = ("t", "wilcoxon", "sign_flip")
+
+#: Every test of held-out importance: per-row, or over the folds.
+TESTS = (*ROW_TESTS, "nadeau_bengio")
 
 
 class PoorModelWarning(UserWarning):
@@ -98,6 +102,30 @@ def _pvalue(d, test, rng):
     return (1.0 + exceed) / (1.0 + SIGN_FLIP_DRAWS)
 
 
+def _nadeau_bengio_scale(fold_values, n_train, n_test):
+    J = fold_values.shape[1]
+    return np.sqrt((1 / J + n_test / n_train) * fold_values.var(axis=1, ddof=1))
+
+
+def nadeau_bengio_pvalues(fold_values, n_train, n_test):
+    """One-sided corrected resampled t-test (H0: mean <= 0) over folds.
+
+    ``t = mean / sqrt((1/J + n_test/n_train) * s^2)`` with ``J - 1`` degrees of
+    freedom (Nadeau & Bengio, 2003); 1 below 2 folds or without spread and a
+    non-positive mean, 0 without spread and a positive mean.
+    """
+    fold_values = np.asarray(fold_values, dtype=float)
+    J = fold_values.shape[1]
+    mean = fold_values.mean(axis=1)
+    if J < 2:
+        return np.ones(fold_values.shape[0])
+    scale = _nadeau_bengio_scale(fold_values, n_train, n_test)
+    pvalues = np.where(mean > 0, 0.0, 1.0)
+    spread = scale > 0
+    pvalues[spread] = stats.t.sf(mean[spread] / scale[spread], J - 1)
+    return pvalues
+
+
 def nadeau_bengio_interval(fold_values, n_train, n_test, level=0.95):
     """Corrected resampled t-interval over folds (Nadeau & Bengio, 2003).
 
@@ -118,8 +146,9 @@ def nadeau_bengio_interval(fold_values, n_train, n_test, level=0.95):
     if J < 2:
         return np.full((fold_values.shape[0], 2), np.nan)
     mean = fold_values.mean(axis=1)
-    variance = (1 / J + n_test / n_train) * fold_values.var(axis=1, ddof=1)
-    half = stats.t.ppf(0.5 + level / 2, J - 1) * np.sqrt(variance)
+    half = stats.t.ppf(0.5 + level / 2, J - 1) * _nadeau_bengio_scale(
+        fold_values, n_train, n_test
+    )
     return np.column_stack([mean - half, mean + half])
 
 

@@ -470,3 +470,30 @@ def test_compare_importances_warns_once_per_poor_model():
     scores = comparison.scores["net"]
     assert scores.on == "held-out folds" and scores.learned is False
     assert scores.score <= scores.constant == 0
+
+
+def test_nadeau_bengio_pvalues_by_hand_for_any_method():
+    from sknnimp._significance import nadeau_bengio_pvalues
+
+    X, y = _correlated(n=300)
+    cv = KFold(5, shuffle=True, random_state=0)
+    result = nn_importance(
+        _mlp(max_iter=100), X, y, method="gradient", cv=cv, test="nadeau_bengio"
+    )
+    folds = result.importances  # one draw per fold
+    J, n_test, n_train = 5, 60, 240
+    t = folds.mean(axis=1) / np.sqrt(
+        (1 / J + n_test / n_train) * folds.var(axis=1, ddof=1)
+    )
+    assert_allclose(result.pvalues, stats.t.sf(t, J - 1), rtol=1e-12)
+    assert_allclose(
+        nadeau_bengio_pvalues(np.array([[0.0, 0.0], [1.0, 1.0]]), 10, 5), [1.0, 0.0]
+    )
+    selector = NNImportanceSelector(
+        _mlp(max_iter=100),
+        method="gradient",
+        cv=cv,
+        test="nadeau_bengio",
+        threshold="significant",
+    ).fit(X, y)
+    assert 0 in selector.get_support(indices=True)
