@@ -463,7 +463,7 @@ def nn_importance(
         result.baseline_score = measured.baseline
         result.baseline_score_on = "held-out folds" if cv is not None else "X"
         result.constant_score = measured.constant
-        _warn_if_poor(result, scoring)
+        _warn_if_poor(result, scoring, cv)
     if measured.row_differences is not None:
         result.row_differences = measured.row_differences
         group_pvalues = rowwise_pvalues(
@@ -496,7 +496,7 @@ def nn_importance(
     return result
 
 
-def _warn_if_poor(result, scoring):
+def _warn_if_poor(result, scoring, cv):
     """PoorModelWarning when the model scores no better than a constant."""
     baseline, constant = result.baseline_score, result.constant_score
     if constant is None or baseline > constant + 1e-12 * max(1.0, abs(constant)):
@@ -511,7 +511,14 @@ def _warn_if_poor(result, scoring):
         f"The explained model's {name} {where} is {baseline:.4g}, no better than a "
         f"constant prediction's ({constant:.4g}): it learned nothing about y, and "
         "its importances are noise whatever their size. Improve the model first "
-        "(more iterations, more regularization, other inputs).",
+        "(more iterations, more regularization, other inputs)."
+        + (
+            " An integer cv makes unshuffled folds (scikit-learn's convention): if "
+            "the rows are sorted (by time, group or class), they measure "
+            "extrapolation; pass e.g. KFold(5, shuffle=True, random_state=0)."
+            if isinstance(cv, Integral)
+            else ""
+        ),
         PoorModelWarning,
         stacklevel=3,
     )
