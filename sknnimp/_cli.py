@@ -302,6 +302,16 @@ def held_out_score(model, X, y, task, seed):
     return float(np.mean(cross_val_score(model, X, y, cv=cv))), folds
 
 
+def _shuffled_folds(n_folds, task, seed):
+    """Shuffled (stratified) folds for ``--cv``: a file sorted by time, group or
+    class would otherwise make every held-out fold an extrapolation."""
+    if not n_folds:
+        return None
+    if task == "classification":
+        return StratifiedKFold(n_folds, shuffle=True, random_state=seed)
+    return KFold(n_folds, shuffle=True, random_state=seed)
+
+
 def _constant_score(y, task):
     """Score of the best constant prediction: the majority rate, or R^2 = 0."""
     if task == "classification":
@@ -438,7 +448,7 @@ def _run(args):
             X,
             y,
             methods=methods,
-            cv=args.cv,
+            cv=_shuffled_folds(args.cv, task, args.seed),
             n_repeats=args.n_repeats,
             groups=args.groups,
             null_repeats=args.null_repeats,
@@ -475,16 +485,16 @@ def _run(args):
             "little or nothing, and its importances describe noise"
         )
     if args.cv and args.null_repeats:
-        print(f"importance cross-fitted on {args.cv} held-out folds")
+        print(f"importance cross-fitted on {args.cv} shuffled held-out folds")
     elif args.cv and args.test == "nadeau_bengio":
         print(
-            f"importance cross-fitted on {args.cv} held-out folds; p-values: "
+            f"importance cross-fitted on {args.cv} shuffled held-out folds; p-values: "
             "Nadeau-Bengio corrected t-test over the folds"
         )
     elif args.cv:
         print(
-            f"importance cross-fitted on {args.cv} held-out folds; p-values of "
-            f"permutation, conditional and ablation: one-sided {args.test} test of "
+            f"importance cross-fitted on {args.cv} shuffled held-out folds; p-values "
+            f"of permutation, conditional and ablation: one-sided {args.test} test of "
             "the held-out per-row score differences"
         )
     elif args.null_repeats:

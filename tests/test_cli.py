@@ -63,12 +63,18 @@ def test_classification_dataset_with_cv_json_and_plot(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert "classification" in completed.stdout.splitlines()[0]
     assert "95% CI" in completed.stdout
+    # Shuffled, stratified folds, and held-out p-values for permutation without
+    # refits.
+    assert "3 shuffled held-out folds" in completed.stdout
+    assert "permutation" in completed.stdout and "p-value" in completed.stdout
     assert "[sknnimp]" in completed.stderr  # --progress forces it
     data = json.loads(report.read_text())
     assert data["task"] == "classification"
     assert set(data["methods"]) == {"gradient", "permutation"}
     permutation = data["methods"]["permutation"]
     assert np.array(permutation["importances"]).shape == (13, 2 * 3)
+    assert np.all(np.array(permutation["pvalues"]) <= 1)
+    assert permutation["baseline_score"] > 0.8  # held-out accuracy
     assert np.array(data["agreement"]["spearman"]).shape == (2, 2)
     assert len(data["overfitting"]["flagged"]) == 13
     assert picture.stat().st_size > 10_000
