@@ -32,11 +32,7 @@ def _selectors():
     # Per-row tests on held-out folds.
     yield NNImportanceSelector(_NETWORKS["regressor"], method="conditional", cv=3)
     yield NNImportanceSelector(
-        _NETWORKS["classifier"],
-        method="permutation",
-        cv=3,
-        n_repeats=1,
-        test="sign_flip",
+        _NETWORKS["classifier"], method="permutation", cv=3, test="sign_flip"
     )
     # Correlation groups found at fit time, on whatever data the checks pass.
     for kind, method in [("regressor", "gradient"), ("classifier", "permutation")]:
