@@ -30,7 +30,8 @@ conditional importance runs on the same regression data sets when it is installe
 on a permuted target, permutation importance in-sample.
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_calibration.py [--datasets 200]
-[--jobs 2]`` (one BLAS thread per worker, ``--jobs`` processes).
+[--jobs 2] [--first-seed 0]`` (one BLAS thread per worker, ``--jobs`` processes);
+``--first-seed`` draws further data sets for a second, independent estimate.
 """
 
 import argparse
@@ -243,6 +244,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=int, default=200)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seed of the first data set (data sets first-seed, first-seed + 1, ...)",
+    )
+    parser.add_argument(
+        "--methods",
+        default=",".join(c[0] for c in CONFIGS),
+        help="the package's methods to run (comma-separated labels)",
+    )
     parser.add_argument("--no-hidimstat", action="store_true")
     parser.add_argument(
         "--designs",
@@ -260,6 +272,7 @@ def main():
         help="run only hidimstat and/or the refits, not the package's methods",
     )
     args = parser.parse_args()
+    configs = tuple(c for c in CONFIGS if c[0] in args.methods.split(","))
     with_hidimstat = False
     if not args.no_hidimstat:
         try:
@@ -271,7 +284,8 @@ def main():
             version = None
         print(f"hidimstat: {version if with_hidimstat else 'not installed'}")
     print(
-        f"{args.datasets} data sets per design, n={N_ROWS}, p={P}, rho={RHO}, "
+        f"{args.datasets} data sets per design (seeds {args.first_seed} to "
+        f"{args.first_seed + args.datasets - 1}), n={N_ROWS}, p={P}, rho={RHO}, "
         f"{args.jobs} processes, OMP_NUM_THREADS="
         f"{os.environ.get('OMP_NUM_THREADS', 'unset')}"
     )
@@ -286,9 +300,9 @@ def main():
                 seed,
                 with_hidimstat,
                 args.refits,
-                () if args.only_extras else CONFIGS,
+                () if args.only_extras else configs,
             )
-            for seed in range(args.datasets)
+            for seed in range(args.first_seed, args.first_seed + args.datasets)
         )
         report(task, structure, runs)
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
