@@ -31,8 +31,14 @@ import math
 import numpy as np
 from scipy import sparse
 
-from ._parallel import refit, run_tasks, seeded_clone
-from ._permutation import _network_outputs, _network_stand_in, evaluate
+from ._parallel import refit, run_tasks, seeded_clone, thread_map
+from ._permutation import (
+    _network_outputs,
+    _network_stand_in,
+    check_network_inputs,
+    evaluate,
+)
+from ._rowwise import SummedScorer, scorer_row_score
 from ._tables import dropped, fill_values, filled, n_columns, take_rows
 from .networks import NetworkModel, is_network
 
@@ -106,7 +112,10 @@ def _occlusion_scores(model, stand_in, fold, groups, scorer, row_score=None):
     _, _, _, X_eval, y_eval, w_eval, values = fold
     net = model.network
     Xn = model.transform(X_eval)
+    check_network_inputs(Xn, net)
     z1 = net.first_preactivation(Xn)
+    if sparse.issparse(Xn):
+        Xn = Xn.tocsc()  # cheap column access
     fill_inputs = _filled_network_inputs(model, X_eval, values)
     placeholder = np.empty((Xn.shape[0], 0))  # the stand-in reads no input values
     scores = [
@@ -119,14 +128,21 @@ def _occlusion_scores(model, stand_in, fold, groups, scorer, row_score=None):
             w_eval,
         )
     ]
-    for block in model.network_groups(groups):
+
+    def occluded(block):
         current = Xn[:, block]
         current = current.toarray() if sparse.issparse(current) else current
         shift = fill_inputs[block] - current
         outputs = _network_outputs(net, z1, shift, net.coefs[0][block])
-        scores.append(
-            evaluate(scorer, row_score, stand_in(outputs), placeholder, y_eval, w_eval)
+        return evaluate(
+            scorer, row_score, stand_in(outputs), placeholder, y_eval, w_eval
         )
+
+    blocks = [(block,) for block in model.network_groups(groups)]
+    if net.threaded_propagation:
+        scores.extend(thread_map(occluded, blocks))
+    else:
+        scores.extend(occluded(*block) for block in blocks)
     return np.array(scores)
 
 
@@ -238,8 +254,11 @@ def ablation_importance(
             blocks = network_model.network_groups(groups)
         fast = _network_stand_in(model, scorer) if retrain == "none" else None
         if fast is not None:
-            # Every group's score at once, from the first layer (one task).
-            args = (*fast, fold, groups, scorer, row_score)
+            # Every group's score at once, from the first layer (one task); a score
+            # that is a sum over rows is summed directly (see SummedScorer).
+            summed = scorer_row_score(scorer, model, data[4])
+            fast_scorer = scorer if summed is None else SummedScorer(summed)
+            args = (*fast, fold, groups, fast_scorer, row_score)
             tasks.append((_occlusion_scores, args))
             draws.append((f, 1))
             continue

@@ -9,6 +9,7 @@ use no more threads than there are cores.
 import sys
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 
 from joblib import cpu_count, effective_n_jobs
@@ -18,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import has_fit_parameter
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
 
 def _limited(function, n_threads, args):
@@ -28,15 +29,35 @@ def _limited(function, n_threads, args):
         return function(*args)
 
 
-def run_tasks(function, arguments, *, n_jobs=None, verbose=0, label="tasks"):
+def blas_threads():
+    """Threads the BLAS libraries may use here and now (at least 1, at most the
+    cores): the budget of work that behaves like BLAS, see :func:`run_tasks`."""
+    counts = [m["num_threads"] for m in threadpool_info() if m["user_api"] == "blas"]
+    return max(1, min(max(counts, default=1), cpu_count()))
+
+
+def run_tasks(
+    function, arguments, *, n_jobs=None, verbose=0, label="tasks", threads=False
+):
     """Call ``function(*args)`` for every ``args`` in ``arguments``, in parallel.
 
     Results come back in the order of ``arguments``. With ``verbose > 0``, progress
     (tasks done / total, elapsed time) is written to stderr as results arrive.
+
+    With ``threads`` and a single worker (``n_jobs=None`` or 1, no joblib context
+    asking for more), the tasks run in as many threads of this process as BLAS may
+    use (:func:`blas_threads`), each with single-threaded BLAS. This is for tasks
+    made of large NumPy operations, which release the GIL: the fast paths use the
+    cores as scikit-learn's own matrix products would, and
+    ``threadpoolctl.threadpool_limits(1)`` makes them sequential, as it does BLAS.
     """
     arguments = list(arguments)
     total = len(arguments)
     workers = effective_n_jobs(n_jobs)
+    if threads and workers == 1 and total > 1:
+        n_threads = min(blas_threads(), total)
+        if n_threads > 1:
+            return _run_threads(function, arguments, n_threads, verbose, label)
     n_threads = max(1, cpu_count() // workers) if workers > 1 else None
     parallel = Parallel(n_jobs=n_jobs, return_as="generator")
     results = []
@@ -63,6 +84,34 @@ def run_tasks(function, arguments, *, n_jobs=None, verbose=0, label="tasks"):
             if verbose > 0 and (terminal or done % step == 0 or done == total):
                 _report(label, done, total, time.perf_counter() - start, terminal)
     return results
+
+
+def _run_threads(function, arguments, n_threads, verbose, label):
+    """:func:`run_tasks` in ``n_threads`` threads, BLAS single-threaded."""
+    total = len(arguments)
+    results = []
+    start = time.perf_counter()
+    step = max(1, total // 20)
+    terminal = verbose > 0 and sys.stderr.isatty()
+    with threadpool_limits(limits=1, user_api="blas"):
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            for done, result in enumerate(
+                pool.map(lambda args: function(*args), arguments), start=1
+            ):
+                results.append(result)
+                if verbose > 0 and (terminal or done % step == 0 or done == total):
+                    _report(label, done, total, time.perf_counter() - start, terminal)
+    return results
+
+
+def thread_map(function, arguments):
+    """``[function(*args) for args in arguments]``, in as many threads as BLAS may
+    use (see :func:`run_tasks`), in order; a plain loop when that is one."""
+    arguments = list(arguments)
+    n_threads = min(blas_threads(), len(arguments))
+    if n_threads <= 1:
+        return [function(*args) for args in arguments]
+    return _run_threads(function, arguments, n_threads, 0, "")
 
 
 def _report(label, done, total, elapsed, terminal):

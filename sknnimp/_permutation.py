@@ -41,6 +41,7 @@ from sklearn.utils.validation import (
 )
 
 from ._parallel import run_tasks
+from ._rowwise import SummedScorer, scorer_row_score
 from ._tables import (
     _column,
     is_dataframe,
@@ -529,6 +530,9 @@ def perturbation_importance(
     mean is that repeat's importance.
     """
     fast = _network_stand_in(estimator, scorer)
+    if fast is not None:
+        summed = scorer_row_score(scorer, estimator, y)
+        scorer = scorer if summed is None else SummedScorer(summed)
     data = (estimator, X, y, sample_weight, groups, rows, scorer, row_score)
     if fast is None:
         baseline, base_rows, tasks = _estimator_tasks(*data, permutations, replacements)
@@ -538,7 +542,12 @@ def perturbation_importance(
         )
     function, arguments = tasks
     results = run_tasks(
-        function, arguments, n_jobs=n_jobs, verbose=verbose, label=label
+        function,
+        arguments,
+        n_jobs=n_jobs,
+        verbose=verbose,
+        label=label,
+        threads=fast is not None and fast[0].network.threaded_propagation,
     )
     if row_score is None:
         scores = np.array(results)
@@ -625,6 +634,7 @@ def _network_tasks(
         )
     net = model.network
     Xn = model.transform(X)  # the preprocessing runs once
+    check_network_inputs(Xn, net)
     if sparse.issparse(Xn):
         Xn = Xn.tocsr()  # row subsets
     if rows is None:
@@ -676,6 +686,19 @@ def _network_tasks(
         for block, draws in zip(blocks, block_draws)
     ]
     return baseline, base_rows, (_network_group_scores, arguments)
+
+
+def check_network_inputs(Xn, net):
+    """The error the network would raise for missing or infinite inputs (the fast
+    paths never call its own prediction, which checks them)."""
+    values = Xn.data if sparse.issparse(Xn) else Xn
+    if not np.isfinite(values).all():
+        raise ValueError(
+            "Input X contains NaN or infinity where it reaches "
+            f"{type(net.estimator).__name__} (after the preprocessing), which does "
+            "not accept missing values; impute them in the pipeline, e.g. with "
+            "sklearn.impute.SimpleImputer."
+        )
 
 
 def _subsample(rows, *arrays):

@@ -26,7 +26,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from sknnimp import NNImportanceSelector, _ablation, nn_importance
+from sknnimp import NNImportanceSelector, _ablation, _parallel, nn_importance
 
 N, P = 300, 5
 
@@ -119,6 +119,28 @@ def test_none_is_occlusion_by_hand(fill, scoring):
     assert_allclose(result.baseline_score, baseline, rtol=1e-12)
     # The informative inputs matter, the noise input hardly.
     assert result.importances_mean[:4].min() > 10 * abs(result.importances_mean[4])
+
+
+@pytest.mark.parametrize("kind", ["reg", "multiclass"])
+def test_occlusion_in_threads_is_occlusion_in_order(kind, monkeypatch):
+    """The fast path's groups run in threads when BLAS may use several: the same
+    numbers as one after the other."""
+    model, y = fitted(kind)
+    groups = [[0, 1], [2], [3, 4]]
+    common = dict(method="ablation", retrain="none", fill="mean", groups=groups)
+    sequential = nn_importance(model, X, y, **common)
+    runs = []
+    run_threads = _parallel._run_threads
+
+    def counted(function, arguments, n_threads, verbose, label):
+        runs.append(n_threads)
+        return run_threads(function, arguments, n_threads, verbose, label)
+
+    monkeypatch.setattr(_parallel, "blas_threads", lambda: 2)
+    monkeypatch.setattr(_parallel, "_run_threads", counted)
+    threaded = nn_importance(model, X, y, **common)
+    assert runs == [2]
+    assert_array_equal(threaded.importances, sequential.importances)
 
 
 def _sorted_data():

@@ -40,6 +40,21 @@ def _selectors():
 
 
 def _expected_failed_checks(selector):
+    if selector.estimator is None:
+        # The default network minimizes the same weighted objective for weighted and
+        # for repeated rows, but runs up to 1000 L-BFGS iterations on a non-convex
+        # loss: rounding differences between the two data sets steer the path, and
+        # importances differing by ~1e-3 can move a column across the threshold.
+        # Which column does depends on the processor's floating-point kernels (this
+        # passed on one machine and failed on another, for garson on sparse data).
+        reason = (
+            "the default network's long L-BFGS run reaches slightly different "
+            "optima for weighted and for repeated rows (non-convex loss, rounding)"
+        )
+        return {
+            "check_sample_weight_equivalence_on_dense_data": reason,
+            "check_sample_weight_equivalence_on_sparse_data": reason,
+        }
     if selector.method != "conditional":
         return {}
     # A row of weight 2 receives one residual draw, its two repeated copies two

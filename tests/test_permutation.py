@@ -7,12 +7,15 @@ from scipy import sparse
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.inspection import permutation_importance as sklearn_permutation
 from sklearn.linear_model import Ridge
-from sklearn.metrics import make_scorer, mean_squared_error
+from sklearn.metrics import check_scoring, make_scorer, mean_squared_error, r2_score
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from threadpoolctl import threadpool_limits
 
+from sknnimp import _parallel
 from sknnimp._permutation import permutation_importance
+from sknnimp._rowwise import SummedScorer, scorer_row_score
 
 N, P = 200, 6
 
@@ -120,6 +123,72 @@ def test_draws_equal_sklearn(name, scoring, kwargs):
     for key in ("importances", "importances_mean", "importances_std"):
         np.testing.assert_allclose(ours[key], theirs[key], rtol=0, atol=1e-9)
     assert np.isfinite(ours.baseline_score)
+
+
+@pytest.fixture
+def two_threads(monkeypatch):
+    """The fast paths' thread budget set to 2 (the suite runs BLAS on one thread);
+    the list records the thread count of every threaded run."""
+    runs = []
+    run_threads = _parallel._run_threads
+
+    def counted(function, arguments, n_threads, verbose, label):
+        runs.append(n_threads)
+        return run_threads(function, arguments, n_threads, verbose, label)
+
+    monkeypatch.setattr(_parallel, "blas_threads", lambda: 2)
+    monkeypatch.setattr(_parallel, "_run_threads", counted)
+    return runs
+
+
+@pytest.mark.parametrize("name, scoring, kwargs", CASES)
+def test_threaded_fast_path_draws_equal_sklearn(name, scoring, kwargs, two_threads):
+    model, y = fitted(name)
+    common = dict(scoring=scoring, n_repeats=3, random_state=7, **kwargs)
+    ours = permutation_importance(model, X, y, **common)
+    theirs = sklearn_permutation(model, X, y, **common)
+    np.testing.assert_allclose(ours.importances, theirs.importances, rtol=0, atol=1e-9)
+    # Threads serve the network fast path: scikit-learn's scorers and networks.
+    fast = name not in ("ridge", "forest") and scoring is not _neg_mae_function
+    assert two_threads == ([2] if fast else [])
+
+
+def test_threads_follow_blas_limits():
+    """The fast path's threads are BLAS-like: one under ``threadpool_limits(1)``,
+    as many as BLAS may use otherwise (at most the cores)."""
+    with threadpool_limits(limits=1):
+        assert _parallel.blas_threads() == 1
+    with threadpool_limits(limits=2):
+        assert _parallel.blas_threads() == min(2, joblib.cpu_count())
+
+
+@pytest.mark.parametrize(
+    "scoring",
+    ["r2", "accuracy", "neg_log_loss", "neg_mean_squared_error", "roc_auc", None],
+)
+@pytest.mark.parametrize("name", ["reg_standard", "multi_output_minmax", "multiclass"])
+def test_summed_scorer_equals_the_scorer(name, scoring):
+    model, y = fitted(name)
+    if name != "multiclass" and scoring in ("accuracy", "neg_log_loss", "roc_auc"):
+        return  # classification scores: scikit-learn refuses them for a regressor
+    scorer = check_scoring(model, scoring=scoring)
+    row_score = scorer_row_score(scorer, model, y)
+    if scoring == "roc_auc":  # not a sum over rows
+        assert row_score is None
+        return
+    summed = SummedScorer(row_score)
+    for weights in (None, WEIGHTS):
+        kwargs = {} if weights is None else {"sample_weight": weights}
+        np.testing.assert_allclose(
+            summed(model, X, y, **kwargs), scorer(model, X, y, **kwargs), atol=1e-12
+        )
+
+
+def test_scorers_with_arguments_are_not_summed():
+    model, y = fitted("multi_output_minmax")
+    weighted = make_scorer(r2_score, multioutput="variance_weighted")
+    assert scorer_row_score(weighted, model, y) is None
+    assert scorer_row_score(_neg_mae_function, model, y) is None
 
 
 @pytest.mark.parametrize("name", ["reg_standard", "multiclass_minmax"])

@@ -63,6 +63,11 @@ class Network:
     #: Why ``dense_layers()`` is None (e.g. the first layer that is not dense).
     dense_problem = None
 
+    #: Whether ``propagate`` may run in several threads at once, each with
+    #: single-threaded BLAS, to use the cores (NumPy releases the GIL); a framework
+    #: with its own thread pool (PyTorch) says False.
+    threaded_propagation = False
+
     def dense_layers(self):
         return None
 

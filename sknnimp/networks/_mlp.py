@@ -92,6 +92,8 @@ class MLPNetwork(Network):
         Hidden and output activation names, as in scikit-learn.
     """
 
+    threaded_propagation = True
+
     def __init__(self, mlp, *, output_scale=None, output_offset=None):
         if not hasattr(mlp, "coefs_"):
             raise ValueError(f"{type(mlp).__name__} is not fitted.")
