@@ -29,6 +29,7 @@ uncertainty of the importance: use ``cv`` for draws on held-out folds.
 import math
 
 import numpy as np
+from joblib import effective_n_jobs
 from scipy import sparse
 
 from ._parallel import refit, run_tasks, seeded_clone, thread_map
@@ -92,11 +93,32 @@ def _cold_task(template, seed, fold, group, scorer, row_score=None):
     return evaluate(scorer, row_score, model, X_eval, y_eval, w_eval)
 
 
-def _none_task(model, fold, group, scorer, row_score=None):
-    """Score of the fitted model with ``group`` filled, without retraining."""
+def _none_task(model, fold, groups, scorer, row_score=None):
+    """Scores of the fitted model with each of ``groups`` filled (None: intact),
+    without retraining.
+
+    A NumPy array is copied once and each group's columns are filled in that copy and
+    restored after scoring, so that the copies do not grow with the number of groups;
+    other tables are filled group by group.
+    """
     _, _, _, X_eval, y_eval, w_eval, values = fold
-    X_eval = _ablate(X_eval, group, values)
-    return evaluate(scorer, row_score, model, X_eval, y_eval, w_eval)
+    work = None
+    if isinstance(X_eval, np.ndarray) and X_eval.dtype.kind in "fiub":
+        work = np.array(X_eval, dtype=None if X_eval.dtype.kind == "f" else float)
+    scores = []
+    for group in groups:
+        if group is None:
+            X_scored = X_eval
+        elif work is None:
+            X_scored = _ablate(X_eval, group, values)
+        else:
+            columns = list(group)
+            work[:, columns] = [values[j] for j in columns]
+            X_scored = work
+        scores.append(evaluate(scorer, row_score, model, X_scored, y_eval, w_eval))
+        if work is not None and group is not None:
+            work[:, columns] = X_eval[:, columns]
+    return np.array(scores, dtype=float)
 
 
 def _occlusion_scores(model, stand_in, fold, groups, scorer, row_score=None):
@@ -245,6 +267,7 @@ def ablation_importance(
         :mod:`sknnimp._rowwise`); None without ``row_score``.
     """
     tasks, draws = [], []
+    workers = effective_n_jobs(n_jobs)
     for f, (model, *data) in enumerate(folds):
         values = fill_values(data[0], fill, data[2])
         fold = (*data, values)
@@ -262,12 +285,19 @@ def ablation_importance(
             tasks.append((_occlusion_scores, args))
             draws.append((f, 1))
             continue
+        if retrain == "none":
+            # Groups in a few chunks, each filled in one working copy of the rows.
+            everything = [None, *groups]
+            n_chunks = min(len(everything), 2 * workers if workers > 1 else 1)
+            for chunk in np.array_split(np.arange(len(everything)), n_chunks):
+                chunk_groups = [everything[g] for g in chunk]
+                args = (model, fold, chunk_groups, scorer, row_score)
+                tasks.append((_none_task, args))
+            draws.append((f, 1))
+            continue
         for seed in repeats:
             for g, group in enumerate([None, *groups]):
-                if retrain == "none":
-                    args = (model, fold, group, scorer, row_score)
-                    tasks.append((_none_task, args))
-                elif retrain == "cold":
+                if retrain == "cold":
                     args = (model, seed, fold, group, scorer, row_score)
                     tasks.append((_cold_task, args))
                 else:

@@ -143,6 +143,36 @@ def test_occlusion_in_threads_is_occlusion_in_order(kind, monkeypatch):
     assert_array_equal(threaded.importances, sequential.importances)
 
 
+@pytest.mark.parametrize("n_jobs", [None, 2])
+@pytest.mark.parametrize("dtype", [float, int])
+def test_general_occlusion_is_occlusion_by_hand(dtype, n_jobs):
+    """Any estimator (here a forest, no fast path): each group filled in turn in one
+    working copy of the rows, restored between groups; the user's array untouched."""
+    X_int = np.round(X * 3).astype(dtype)
+    forest = RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0)
+    forest.fit(X_int, Y)
+    groups = [[0, 3], [1], [2, 4]]
+    before = X_int.copy()
+    result = nn_importance(
+        forest,
+        X_int,
+        Y,
+        method="ablation",
+        retrain="none",
+        fill="mean",
+        groups=groups,
+        n_jobs=n_jobs,
+    )
+    baseline = forest.score(X_int, Y)
+    means = X_int.mean(axis=0)
+    for group in groups:
+        filled_rows = X_int.astype(float)
+        filled_rows[:, group] = means[group]
+        expected = baseline - forest.score(filled_rows, Y)
+        assert_allclose(result.importances[group[0], 0], expected, rtol=1e-12)
+    assert_array_equal(X_int, before)
+
+
 def _sorted_data():
     """Rows sorted by the skewed column 1: unshuffled folds have distant means."""
     order = np.argsort(X[:, 1])
