@@ -35,7 +35,7 @@ from ._methods import (
     gradient_importance,
 )
 from ._parallel import refit, run_tasks
-from ._permutation import permutation_importance, score
+from ._permutation import network_score, permutation_importance, score
 from ._rowwise import row_score
 from ._significance import (
     ROW_TESTS,
@@ -620,7 +620,16 @@ def _measure(
             signed = [] if signed is None else signed
             signed.append(fold_signed)
             if scorer is not None:
-                baselines.append(score(scorer, model, X_eval, y_eval, w_eval))
+                baselines.append(
+                    network_score(
+                        scorer,
+                        model,
+                        X_eval,
+                        y_eval,
+                        w_eval,
+                        batch_elements=INPUT_BATCH_ELEMENTS,
+                    )
+                )
             continue
         if method == "ablation":
             continue  # all folds at once, below

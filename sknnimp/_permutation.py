@@ -688,6 +688,27 @@ def _network_tasks(
     return baseline, base_rows, (_network_group_scores, arguments)
 
 
+def network_score(scorer, estimator, X, y, sample_weight, batch_elements=2**21):
+    """``scorer(estimator, X, y[, sample_weight])``; for a network with the fast path,
+    from its outputs computed in row batches of at most ``batch_elements`` network
+    inputs, so that neither the preprocessed rows nor the hidden layers are held
+    whole (the estimator's own ``predict`` holds both)."""
+    fast = _network_stand_in(estimator, scorer)
+    if fast is None or n_columns(X) != fast[0].n_columns:
+        return score(scorer, estimator, X, y, sample_weight)
+    model, stand_in = fast
+    net = model.network
+    outputs = np.empty((X.shape[0], net.n_outputs))
+    batch_rows = max(1, batch_elements // max(1, net.n_inputs))
+    for rows, inputs in model.transform_batches(X, batch_rows):
+        check_network_inputs(inputs, net)
+        outputs[rows] = net.forward(inputs, batch_size=_batch_rows(net))
+    summed = scorer_row_score(scorer, estimator, y)
+    scorer = scorer if summed is None else SummedScorer(summed)
+    placeholder = np.empty((X.shape[0], 0))  # the stand-in reads no input values
+    return score(scorer, stand_in(outputs), placeholder, y, sample_weight)
+
+
 def check_network_inputs(Xn, net):
     """The error the network would raise for missing or infinite inputs (the fast
     paths never call its own prediction, which checks them)."""

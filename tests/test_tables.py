@@ -513,6 +513,29 @@ def test_network_inputs_in_row_batches_give_the_same_importances(monkeypatch, me
     )
 
 
+@pytest.mark.parametrize("task", ["regression", "multiclass"])
+@pytest.mark.parametrize("scoring", [None, "neg_log_loss", "roc_auc_ovr"])
+def test_baseline_score_of_network_methods_in_row_batches(monkeypatch, task, scoring):
+    """The model's score beside the network-reading methods comes from its outputs
+    on small row batches, and equals the estimator's own score."""
+    from sklearn.metrics import check_scoring
+
+    import sknnimp._importance as importance_module
+
+    if task == "regression" and scoring is not None:
+        return  # classification scores
+    model, X, y = _model(task)
+    weights = np.random.RandomState(3).uniform(0.5, 2.0, size=len(X))
+    expected = check_scoring(model, scoring)(model, X, y, sample_weight=weights)
+    calls = _count_transform_calls(model)
+    monkeypatch.setattr(importance_module, "INPUT_BATCH_ELEMENTS", 64)  # a few rows
+    result = nn_importance(
+        model, X, y, method="weights", scoring=scoring, sample_weight=weights
+    )
+    assert result.baseline_score == pytest.approx(expected, abs=1e-12)
+    assert max(calls) < 10
+
+
 @pytest.mark.parametrize("task", ["regression", "binary", "multiclass"])
 @pytest.mark.parametrize("groups", [None, [[0, 3], [1, 4]]])
 def test_occlusion_through_the_first_layer_equals_the_general_route(task, groups):
