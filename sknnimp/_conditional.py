@@ -97,13 +97,20 @@ class ConditionalSampler:
         self.groups = groups
         self.numeric = numeric_columns(X_train)
         self.encoded = _Encoded(X_train, sample_weight)
+        self._eval = None  # (rows, their features): the last evaluation rows seen
         features = self.encoded.features(X_train)
         numeric_model, categorical_model = conditional_models(conditional_estimator)
+        self.shared = None
+        if conditional_estimator is None and sample_weight is None:
+            self.shared = _ridge_columns(X_train, features, groups, self.encoded.owner)
         self.models = []
         for group in groups:
             others = ~np.isin(self.encoded.owner, group)
             models = {}
             for j in group:
+                if self.shared is not None and j in self.shared.index:
+                    models[j] = self.shared
+                    continue
                 target = _column(X_train, j)
                 if self.numeric[j]:
                     models[j] = _fit_numeric(
@@ -114,6 +121,15 @@ class ConditionalSampler:
                         categorical_model, features[:, others], target, sample_weight
                     )
             self.models.append((others, models))
+
+    def _features(self, X_eval):
+        """The evaluation rows' features and the shared models' predictions there,
+        computed once for all groups."""
+        if self._eval is None or self._eval[0] is not X_eval:
+            features = self.encoded.features(X_eval)
+            centres = None if self.shared is None else self.shared.predict(features)
+            self._eval = (X_eval, features, centres)
+        return self._eval[1:]
 
     def draws(self, X_eval, g, n_repeats, random_state, sample_weight=None):
         """Replacements of group ``g``'s columns on ``X_eval``, ``n_repeats`` times.
@@ -126,13 +142,18 @@ class ConditionalSampler:
         """
         rng = check_random_state(random_state)
         others, models = self.models[g]
-        features = self.encoded.features(X_eval)[:, others]
-        n = features.shape[0]
+        all_features, centres = self._features(X_eval)
+        n = all_features.shape[0]
+        if any(model is not self.shared for model in models.values()):
+            features = all_features[:, others]
         fitted = {}
         for j, model in models.items():
             if self.numeric[j]:
                 x = np.asarray(_column(X_eval, j), dtype=float)
-                centre = _predict_numeric(model, features)
+                if model is self.shared:
+                    centre = centres[:, self.shared.index[j]]
+                else:
+                    centre = _predict_numeric(model, features)
                 fitted[j] = (centre, x - centre)
             else:
                 fitted[j] = _class_probabilities(model, features)
@@ -153,6 +174,82 @@ class ConditionalSampler:
                     values.append(_draw_classes(classes, proba, rng))
             repeats.append(values)
         return repeats
+
+
+class _SharedRidge:
+    """Ridge regressions of several columns on the other features, predicted
+    together: ``predict(F)[:, index[j]] = ((F - mean) / scale) @ coef[:, index[j]]
+    + intercept[index[j]]``, ``coef`` being zero on column ``j``'s own feature."""
+
+    def __init__(self, columns, mean, scale, coef, intercept):
+        self.index = {j: i for i, j in enumerate(columns)}
+        self.mean, self.scale, self.coef, self.intercept = mean, scale, coef, intercept
+
+    def predict(self, features):
+        return ((features - self.mean) / self.scale) @ self.coef + self.intercept
+
+
+def _ridge_columns(X_train, features, groups, owner, alphas=RIDGE_ALPHAS):
+    """The default numeric models of all single-column groups at once.
+
+    For each numeric column ``j`` alone in its group, with no missing value and one
+    feature ``k`` of its own (its standardized values), ``RidgeCV(alphas)`` of ``x_j``
+    on the other features, without fitting one model per column. With ``F`` the
+    standardized features, ``G = F'F`` and ``Θ = (G + αI)^-1``, the ridge regression of
+    feature ``k`` on the others has coefficients ``-Θ[-k, k] / Θ[k, k]`` and, on row
+    ``i`` with ``u = (F Θ)[i, k]``, residual ``u / Θ[k, k]`` and leverage
+    ``s_i - 2 a u + a² Θ[k, k] - (u - a Θ[k, k])² / Θ[k, k]`` (``a = F[i, k]``,
+    ``s_i = F_i Θ F_i'``), to which the intercept adds ``1/n``; the leave-one-out
+    errors that ``RidgeCV`` minimizes follow for every column and ``α`` from one
+    eigendecomposition of ``G``, in row batches. ``x_j = mean + sd · F[:, k]``, so the
+    chosen ``α`` is that of ``x_j`` and the coefficients scale by ``sd``.
+
+    Returns a :class:`_SharedRidge` of the columns served, or None (fewer than two).
+    """
+    targets = {}
+    for group in groups:
+        if len(group) != 1:
+            continue
+        j = group[0]
+        own = np.flatnonzero(owner == j)
+        if own.size != 1 or not numeric_columns(X_train)[j]:
+            continue
+        x = np.asarray(_column(X_train, j), dtype=float)
+        if np.isnan(x).any():
+            continue
+        targets[j] = (own[0], x)
+    n, q = features.shape
+    if len(targets) < 2 or n < 3 or q < 2:
+        return None
+    scaler = StandardScaler().fit(features)
+    F = scaler.transform(features)
+    keys = np.array([k for k, _ in targets.values()])
+    eigenvalues, V = np.linalg.eigh(F.T @ F)
+    eigenvalues = np.maximum(eigenvalues, 0.0)
+    inverse = 1.0 / (eigenvalues[None, :] + np.asarray(alphas)[:, None])  # (α, q)
+    theta_kk = (V[keys] ** 2) @ inverse.T  # (targets, α)
+    errors = np.zeros((len(alphas), keys.size))
+    batch = max(1, 2**21 // q)
+    for start in range(0, n, batch):
+        A = F[start : start + batch]
+        W = A @ V
+        a = A[:, keys]
+        for m, d in enumerate(inverse):
+            Wd = W * d
+            s = np.einsum("ij,ij->i", Wd, W)[:, None]
+            u = Wd @ V[keys].T
+            t = theta_kk[:, m]
+            leverage = s - 2 * a * u + a**2 * t - (u - a * t) ** 2 / t + 1.0 / n
+            loo = (u / t) / (1.0 - leverage)
+            errors[m] += np.einsum("ij,ij->j", loo, loo)
+    best = np.argmin(errors, axis=0)
+    coef = np.empty((q, keys.size))
+    for index, (k, x) in enumerate(targets.values()):
+        theta_k = V @ (inverse[best[index]] * V[k])  # column k of Θ
+        coef[:, index] = -theta_k / theta_k[k] * x.std()
+        coef[k, index] = 0.0
+    intercept = np.array([x.mean() for _, x in targets.values()])
+    return _SharedRidge(list(targets), scaler.mean_, scaler.scale_, coef, intercept)
 
 
 def _fit_numeric(template, features, target, sample_weight):

@@ -209,8 +209,12 @@ class _ClassifierOutputs(ClassifierMixin, _NetworkOutputs):
 
 
 def _batch_rows(net):
-    """Rows per batch: bounded by ``net.batch_size()`` and by the cache budget."""
-    widest = max(max(w.shape) for w in net.coefs)
+    """Rows per batch: bounded by ``net.batch_size()`` and by the cache budget.
+
+    The temporaries are rows x a layer's width (pre-activations and activations);
+    the inputs are read in place, so their number does not count.
+    """
+    widest = max(w.shape[1] for w in net.coefs)
     return max(1, min(net.batch_size(), _CACHE_ELEMENTS // widest))
 
 

@@ -497,3 +497,43 @@ def test_nadeau_bengio_pvalues_by_hand_for_any_method():
         threshold="significant",
     ).fit(X, y)
     assert 0 in selector.get_support(indices=True)
+
+
+@pytest.mark.parametrize("kind", ["numeric", "wide", "table", "groups"])
+def test_default_numeric_models_equal_ridgecv_column_by_column(kind):
+    """The default models of single numeric columns are fitted together from one
+    eigendecomposition; their replacements equal those of scikit-learn's RidgeCV
+    fitted column by column (the route a user-given estimator takes)."""
+    from sklearn.linear_model import RidgeCV
+
+    from sknnimp._conditional import RIDGE_ALPHAS, ConditionalSampler
+
+    rng = np.random.RandomState(0)
+    n = 300
+    X = rng.normal(size=(n, 6))
+    X[:, 1] = 0.9 * X[:, 0] + 0.1 * X[:, 1]  # nearly a copy: a small alpha wins
+    X[:, 3] *= 100
+    X[:, 4] += 5
+    groups = [[j] for j in range(6)]
+    if kind == "wide":  # few rows for many correlated columns
+        X = rng.normal(size=(40, 30)) @ rng.normal(size=(30, 30))
+        groups = [[j] for j in range(30)]
+    elif kind in ("table", "groups"):
+        pd = pytest.importorskip("pandas")
+        X = pd.DataFrame(X, columns=list("abcdef"))
+        X["kind"] = rng.choice(["x", "y", "z"], n)
+        X.loc[::7, "b"] = np.nan  # a column with missing values: fitted alone
+        groups = [[j] for j in range(7)]
+        if kind == "groups":
+            groups = [[0], [1, 2], [3], [4], [5], [6]]
+    shared = ConditionalSampler(X, groups, None, None)
+    alone = ConditionalSampler(X, groups, None, RidgeCV(alphas=RIDGE_ALPHAS))
+    served = len(shared.shared.index)
+    assert served == {"numeric": 6, "wide": 30, "table": 5, "groups": 4}[kind]
+    for g in range(len(groups)):
+        for ours, theirs in zip(shared.draws(X, g, 2, 0), alone.draws(X, g, 2, 0)):
+            for a, b in zip(ours, theirs):
+                if np.asarray(b).dtype.kind == "f":
+                    np.testing.assert_allclose(a, b, rtol=0, atol=1e-9 * np.std(b))
+                else:
+                    np.testing.assert_array_equal(a, b)
