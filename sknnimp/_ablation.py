@@ -34,6 +34,7 @@ from scipy import sparse
 
 from ._parallel import refit, run_tasks, seeded_clone, thread_map
 from ._permutation import (
+    _dense_columns,
     _network_outputs,
     _network_stand_in,
     check_network_inputs,
@@ -136,8 +137,8 @@ def _occlusion_scores(model, stand_in, fold, groups, scorer, row_score=None):
     Xn = model.transform(X_eval)
     check_network_inputs(Xn, net)
     z1 = net.first_preactivation(Xn)
-    if sparse.issparse(Xn):
-        Xn = Xn.tocsc()  # cheap column access
+    # Column order: cheap column access (see _network_tasks).
+    Xn = Xn.tocsc() if sparse.issparse(Xn) else np.asfortranarray(Xn)
     fill_inputs = _filled_network_inputs(model, X_eval, values)
     placeholder = np.empty((Xn.shape[0], 0))  # the stand-in reads no input values
     scores = [
@@ -152,8 +153,7 @@ def _occlusion_scores(model, stand_in, fold, groups, scorer, row_score=None):
     ]
 
     def occluded(block):
-        current = Xn[:, block]
-        current = current.toarray() if sparse.issparse(current) else current
+        current = _dense_columns(Xn, block)
         shift = fill_inputs[block] - current
         outputs = _network_outputs(net, z1, shift, net.coefs[0][block])
         return evaluate(

@@ -349,15 +349,15 @@ def conditional_importance(
     seeds = rng.randint(np.iinfo(np.int32).max, size=len(groups))
     sampler = ConditionalSampler(X_train, groups, w_train, conditional_estimator)
     draws = [sampler.draws(X_eval, g, n_repeats, seed) for g, seed in enumerate(seeds)]
+    del sampler  # its encoded evaluation rows are no longer needed
     columns = [j for group in groups for j in group]
-    replacements = [
-        replaced(
-            X_eval,
-            columns,
-            [values for g in range(len(groups)) for values in draws[g][r]],
-        )
-        for r in range(n_repeats)
-    ]
+    replacements = []
+    for r in range(n_repeats):
+        values = [column for g in range(len(groups)) for column in draws[g][r]]
+        for g in range(len(groups)):
+            draws[g][r] = None  # held once: in the replacement table
+        replacements.append(replaced(X_eval, columns, values))
+    del draws
     return perturbation_importance(
         estimator,
         X_eval,
