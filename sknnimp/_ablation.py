@@ -49,6 +49,10 @@ from .networks import NetworkModel, is_network
 WARM_FRACTION = 0.05
 WARM_MIN_ITER = 2
 
+#: Warm retrainings are split into at least this many tasks per fold and repeat (each
+#: copies the training rows once), for progress reports and load balance.
+WARM_CHUNKS = 20
+
 
 def resolve_retrain(estimator, retrain, fill):
     """The retraining mode for ``estimator``; errors for impossible combinations."""
@@ -177,32 +181,48 @@ def _filled_network_inputs(model, X, values):
 
 
 def _warm_task(model, n_iter, seed, fold, inputs, scorer, row_score=None):
-    """Score of the network continued for ``n_iter`` iterations without ``inputs``.
+    """Scores of the network continued for ``n_iter`` iterations without each of
+    ``inputs`` (a list; None: the intact network, the baseline).
 
     ``model`` is the :class:`~sknnimp.networks.NetworkModel` of the fitted estimator;
     ``fold`` holds the training rows in the network's input space (and the target as
     the network sees it), the evaluation rows as the user passed them, and, for every
-    network input, its value when its column takes the fill (None for drop).
-    ``inputs`` are the network inputs of the ablated columns (None: the baseline).
-    The continued network replaces the fitted one inside the whole estimator, which
-    is scored on the evaluation rows: its ablated inputs have zero weights, so their
+    network input, its value when its column takes the fill (None for drop). Each
+    continued network replaces the fitted one inside the whole estimator, which is
+    scored on the evaluation rows: its ablated inputs have zero weights, so their
     values there do not matter, and the fill's constant contribution is in the bias.
+
+    The training rows are copied once for all of ``inputs``: each entry's columns are
+    zeroed in that copy for its retraining and restored after it.
     """
     Xn_train, y_train, w_train, X_eval, y_eval, w_eval, fill_inputs = fold
-    held = None
-    if inputs is not None and fill_inputs is not None:
-        held = fill_inputs[inputs]
-    network = model.network.continued(
-        Xn_train,
-        y_train,
-        w_train,
-        n_iter=n_iter,
-        seed=seed,
-        zero_inputs=inputs,
-        held_values=held,
-    )
-    estimator = model.with_network(network)
-    return evaluate(scorer, row_score, estimator, X_eval, y_eval, w_eval)
+    work = None
+    scores = []
+    for ablated in inputs:
+        held = None
+        if ablated is not None and fill_inputs is not None:
+            held = fill_inputs[ablated]
+        X_fit = Xn_train
+        if ablated is not None and len(ablated):
+            if work is None:
+                work = np.array(Xn_train, dtype=float)
+            work[:, ablated] = 0.0
+            X_fit = work
+        network = model.network.continued(
+            X_fit,
+            y_train,
+            w_train,
+            n_iter=n_iter,
+            seed=seed,
+            zero_inputs=ablated,
+            held_values=held,
+            inputs_zeroed=X_fit is work,
+        )
+        if X_fit is work:
+            work[:, ablated] = Xn_train[:, ablated]
+        estimator = model.with_network(network)
+        scores.append(evaluate(scorer, row_score, estimator, X_eval, y_eval, w_eval))
+    return np.array(scores, dtype=float)
 
 
 def _warm_fold(estimator, fold):
@@ -296,22 +316,19 @@ def ablation_importance(
             draws.append((f, 1))
             continue
         for seed in repeats:
-            for g, group in enumerate([None, *groups]):
-                if retrain == "cold":
-                    args = (model, seed, fold, group, scorer, row_score)
-                    tasks.append((_cold_task, args))
-                else:
-                    inputs = None if group is None else blocks[g - 1]
-                    args = (
-                        network_model,
-                        n_iter,
-                        seed,
-                        fold,
-                        inputs,
-                        scorer,
-                        row_score,
-                    )
-                    tasks.append((_warm_task, args))
+            if retrain == "warm":
+                # Retrainings in chunks, each copying the training rows once; enough
+                # chunks to keep every worker busy to the end.
+                everything = [None, *blocks]
+                n_chunks = min(len(everything), max(WARM_CHUNKS, 8 * workers))
+                for chunk in np.array_split(np.arange(len(everything)), n_chunks):
+                    inputs = [everything[g] for g in chunk]
+                    args = (network_model, n_iter, seed, fold, inputs, scorer)
+                    tasks.append((_warm_task, (*args, row_score)))
+                continue
+            for group in [None, *groups]:
+                args = (model, seed, fold, group, scorer, row_score)
+                tasks.append((_cold_task, args))
         draws.extend((f, 1) for _ in repeats)
     results = run_tasks(
         _call, tasks, n_jobs=n_jobs, verbose=verbose, label=f"ablation ({retrain})"

@@ -319,7 +319,7 @@ def test_warm_ablation_of_a_categorical_column_zeroes_its_whole_block():
         seen["coefs"] = estimator[-1].coefs_[0]
         return 0.0
 
-    _warm_task(network_model, n_iter, 0, network_fold, block, scorer)
+    _warm_task(network_model, n_iter, 0, network_fold, [block], scorer)
     np.testing.assert_array_equal(seen["coefs"][block], 0.0)
     assert np.abs(seen["coefs"][np.setdiff1d(np.arange(9), block)]).sum() > 0
     assert score(scorer, model, X, y, None) == 0.0

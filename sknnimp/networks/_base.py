@@ -72,6 +72,15 @@ class Network:
         return None
 
     def continued(
-        self, X, y, sample_weight, *, n_iter, seed, zero_inputs=None, held_values=None
+        self,
+        X,
+        y,
+        sample_weight,
+        *,
+        n_iter,
+        seed,
+        zero_inputs=None,
+        held_values=None,
+        inputs_zeroed=False,
     ):
         raise NotImplementedError

@@ -213,7 +213,16 @@ class MLPNetwork(Network):
         return (delta.reshape(n * k, -1) @ self.coefs[0].T).reshape(n, k, -1)
 
     def continued(
-        self, X, y, sample_weight, *, n_iter, seed, zero_inputs=None, held_values=None
+        self,
+        X,
+        y,
+        sample_weight,
+        *,
+        n_iter,
+        seed,
+        zero_inputs=None,
+        held_values=None,
+        inputs_zeroed=False,
     ):
         """A copy of the MLP trained ``n_iter`` more iterations on network inputs ``X``.
 
@@ -221,7 +230,9 @@ class MLPNetwork(Network):
         zeroed in ``X``, so that they receive no gradient and stay zero: the result is
         the network without them. With ``held_values`` (one per input in
         ``zero_inputs``), the constant contribution of those inputs held at these
-        values is folded into the first-layer bias. Early stopping is switched off
+        values is folded into the first-layer bias. With ``inputs_zeroed``, ``X``
+        holds zeros in those columns already and is used as it is (no copy; it is
+        not modified). Early stopping is switched off
         (its best-so-far state predates the change) and the ``ConvergenceWarning`` of
         the short run is not shown.
         """
@@ -232,8 +243,9 @@ class MLPNetwork(Network):
             intercepts[0] = intercepts[0] + held_values @ coefs[0][zero_inputs]
         if zero_inputs is not None and len(zero_inputs):
             coefs[0][zero_inputs] = 0.0
-            X = X.copy()
-            X[:, zero_inputs] = 0.0
+            if not inputs_zeroed:  # else X holds zeros there already: no copy
+                X = X.copy()
+                X[:, zero_inputs] = 0.0
         mlp.coefs_, mlp.intercepts_ = coefs, intercepts
         mlp.set_params(warm_start=True, max_iter=n_iter, random_state=seed)
         mlp.set_params(early_stopping=False)

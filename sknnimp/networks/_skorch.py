@@ -715,7 +715,16 @@ class SkorchNetwork(Network):
     # -- warm continuation ------------------------------------------------------------
 
     def continued(
-        self, X, y, sample_weight, *, n_iter, seed, zero_inputs=None, held_values=None
+        self,
+        X,
+        y,
+        sample_weight,
+        *,
+        n_iter,
+        seed,
+        zero_inputs=None,
+        held_values=None,
+        inputs_zeroed=False,
     ):
         """A copy of the net trained ``n_iter`` more epochs on network inputs ``X``.
 
@@ -728,7 +737,8 @@ class SkorchNetwork(Network):
         the first layer's bias. Training runs through the net's ``fit`` with
         ``warm_start=True``, ``max_epochs=n_iter``, ``verbose=0`` and PyTorch's
         random number generator seeded with ``seed`` (its state outside is left as
-        it was).
+        it was). With ``inputs_zeroed``, ``X`` holds zeros in those columns already
+        and is not copied (nor modified) when its dtype is the module's.
 
         Raises
         ------
@@ -757,7 +767,8 @@ class SkorchNetwork(Network):
                 "nn.Linear taking the network inputs, whose weights warm retraining "
                 "sets to zero; use retrain='cold'."
             )
-        X = np.array(X.toarray() if sparse.issparse(X) else X, dtype=float)
+        X = X.toarray() if sparse.issparse(X) else X
+        X = np.asarray(X, dtype=float) if inputs_zeroed else np.array(X, dtype=float)
         if zero_inputs is not None and len(zero_inputs):
             zero_inputs = np.asarray(zero_inputs)
             with torch.no_grad():
@@ -776,7 +787,8 @@ class SkorchNetwork(Network):
                             "retrain='cold'."
                         )
                 weight[:, zero_inputs] = 0.0
-            X[:, zero_inputs] = 0.0
+            if not inputs_zeroed:
+                X[:, zero_inputs] = 0.0
             if stack.tail is None:
                 _check_cut(net.module_, X, zero_inputs, first.weight.dtype)
         X = X.astype(self._numpy_dtype(), copy=False)
