@@ -17,7 +17,8 @@ once on ``make_friedman1`` (inputs 0-4 informative, 5-9 noise). Then:
    best of ``--rounds``; the first ``n_jobs=2`` call, which starts the worker
    processes, is reported apart. Also checks that both give identical importances.
 
-    python benchmarks/bench_ablation.py [--n-samples 2000] [--n-repeats 2]
+    python benchmarks/bench_ablation.py [--n-samples 2000] [--n-features 10]
+        [--n-repeats 2]
         [--jobs-repeats 5] [--rounds 3] [--seed 0] [--skip-cold] [--skip-jobs]
 """
 
@@ -92,6 +93,9 @@ def main(argv=None):
     parser.add_argument("--n-samples", type=int, default=2_000)
     parser.add_argument("--noise", type=float, default=1.0)
     parser.add_argument(
+        "--n-features", type=int, default=10, help="inputs (5 informative)"
+    )
+    parser.add_argument(
         "--n-repeats", type=int, default=2, help="retrain seeds, warm vs cold"
     )
     parser.add_argument(
@@ -104,7 +108,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     X, y = make_friedman1(
-        n_samples=args.n_samples, noise=args.noise, random_state=args.seed
+        n_samples=args.n_samples,
+        n_features=args.n_features,
+        noise=args.noise,
+        random_state=args.seed,
     )
     network = make_pipeline(
         StandardScaler(),
@@ -121,7 +128,8 @@ def main(argv=None):
         f"{i['internal_api']}x{i['num_threads']}" for i in threadpool_info()
     )
     print(
-        f"make_friedman1(n_samples={args.n_samples}, noise={args.noise}); network "
+        f"make_friedman1(n_samples={args.n_samples}, n_features={args.n_features}, "
+        f"noise={args.noise}); network "
         f"fitted in {fit_time:.2f} s, {fit_epochs} epochs, training R^2 "
         f"{network.score(X, y):.3f}; thread pools: {blas}"
     )

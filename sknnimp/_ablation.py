@@ -141,8 +141,8 @@ def _occlusion_scores(model, stand_in, fold, groups, scorer, row_score=None):
     Xn = model.transform(X_eval)
     check_network_inputs(Xn, net)
     z1 = net.first_preactivation(Xn)
-    # Column order: cheap column access (see _network_tasks).
-    Xn = Xn.tocsc() if sparse.issparse(Xn) else np.asfortranarray(Xn)
+    if sparse.issparse(Xn):
+        Xn = Xn.tocsc()  # cheap column access
     fill_inputs = _filled_network_inputs(model, X_eval, values)
     placeholder = np.empty((Xn.shape[0], 0))  # the stand-in reads no input values
     scores = [

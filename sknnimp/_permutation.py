@@ -335,15 +335,10 @@ def _check_groups(groups, n_features):
 
 
 def _dense_columns(X, columns):
-    """``X[:, columns]`` as a dense array (``X`` dense or sparse); a view of dense
-    ``X`` when the columns are consecutive (a column, a one-hot block)."""
+    """``X[:, columns]`` as a dense array (``X`` dense or sparse), a contiguous copy:
+    the fast paths read it once per draw."""
     if sparse.issparse(X):
         return X[:, columns].toarray()
-    columns = np.asarray(columns)
-    if columns.size and np.array_equal(
-        columns, np.arange(columns[0], columns[0] + columns.size)
-    ):
-        return X[:, columns[0] : columns[0] + columns.size]
     return X[:, columns]
 
 
@@ -657,9 +652,8 @@ def _network_tasks(
     placeholder = np.empty((Xn.shape[0], 0))  # the stand-in reads no input values
     baseline = score(scorer, stand_in(outputs), placeholder, y, sample_weight)
 
-    # Column order: each block's columns are read in one contiguous pass (on a wide
-    # row-major array, every column would touch every row's cache line).
-    Xn = Xn.tocsc() if sparse.issparse(Xn) else np.asfortranarray(Xn)
+    if sparse.issparse(Xn):
+        Xn = Xn.tocsc()  # cheap column access
     _, y, sample_weight = _subsample(rows, None, y, sample_weight)
     base_rows = None
     if row_score is not None:
