@@ -13,13 +13,11 @@ fit is not timed: this measures importance, not training), then
   number of epochs: the warm budget of 2).
 
 Time is wall time with the default threads (BLAS and the fast paths use every core).
-Peak memory is the process's resident high-water mark during the call beyond its
-resident size before it (``VmHWM`` after resetting it through
-``/proc/self/clear_refs``: Linux only, and free while the work runs, unlike
-``tracemalloc``, which slowed the threaded fast paths by half), in MiB and as a
-multiple of the data's own size (``X.nbytes``); for warm ablation it covers the parent
-process only. The script restarts itself with ``MALLOC_MMAP_THRESHOLD_=65536`` so that
-freed arrays leave the resident size. The log-log slopes are taken
+Peak memory (a second call, made when the first took at most a minute) is the memory
+allocated during the call beyond what was allocated before it (``tracemalloc``, which
+also sees NumPy's arrays), in MiB and as a multiple of the data's own size
+(``X.nbytes``); for warm ablation it covers the parent process only. Tracing slows the
+threaded fast paths, so it never runs in a timed call. The log-log slopes are taken
 between the two largest sizes measured (in n at the largest p measured, in p at the
 largest n measured): 1 is linear, 2 quadratic.
 
@@ -36,11 +34,10 @@ gradient, occlusion, permutation (``n_repeats=5``) and warm ablation (``n_repeat
 """
 
 import argparse
-import gc
 import math
 import os
-import sys
 import time
+import tracemalloc
 import warnings
 
 from sklearn.datasets import make_friedman1
@@ -81,34 +78,30 @@ def fitted(X, y, seed=0):
         return model.fit(X, y)
 
 
-def _status(field):
-    """A field of /proc/self/status, in MiB."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    raise KeyError(field)
+def measure(model, X, y, kwargs, memory_limit=60.0):
+    """``(seconds, peak MiB or None)``.
 
-
-def measure(model, X, y, kwargs):
-    """``(seconds, peak MiB beyond the memory in use before the call)`` of one call.
-
-    The peak is the process's resident high-water mark (``VmHWM``, reset before the
-    call through ``/proc/self/clear_refs``): unlike ``tracemalloc``, it costs nothing
-    while the work runs, so the same call gives both figures (Linux only).
+    The time comes from a call with nothing else running; the peak (memory allocated
+    beyond what was allocated before the call, ``tracemalloc``, which sees NumPy's
+    arrays) from a second call, made only when the first took at most
+    ``memory_limit`` seconds: tracing slows the threaded fast paths about twofold, and
+    the other way to read the peak (the resident high-water mark with glibc returning
+    every freed array) slowed them more, so neither shares a timed call.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PoorModelWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
-        gc.collect()
-        with open("/proc/self/clear_refs", "w") as clear:
-            clear.write("5")  # reset the high-water mark to the current size
-        before = _status("VmRSS")
         start = time.perf_counter()
         nn_importance(model, X, y, random_state=0, **kwargs)
         seconds = time.perf_counter() - start
-        peak = _status("VmHWM") - before
-    return seconds, max(peak, 0.0)
+        if seconds > memory_limit:
+            return seconds, None
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        nn_importance(model, X, y, random_state=0, **kwargs)
+        peak = tracemalloc.get_traced_memory()[1] - before
+        tracemalloc.stop()
+    return seconds, peak / 2**20
 
 
 def predicted(times, n, p, sizes_n, sizes_p):
@@ -167,12 +160,14 @@ def run_grid(args):
                     continue
                 seconds, peak = measure(model, X, y, METHODS[label])
                 times[label][(n, p)] = seconds
-                memory[label][(n, p)] = peak
-                print(
-                    f"  {label}: {seconds:.2f} s, peak {peak:.1f} MiB "
-                    f"({peak * 2**20 / X.nbytes:.2f} x X)",
-                    flush=True,
+                if peak is not None:
+                    memory[label][(n, p)] = peak
+                shown = (
+                    "not measured"
+                    if peak is None
+                    else (f"{peak:.1f} MiB ({peak * 2**20 / X.nbytes:.2f} x X)")
                 )
+                print(f"  {label}: {seconds:.2f} s, peak {shown}", flush=True)
             del X, y, model
     report(labels, times, memory, skipped, sizes_n, sizes_p)
 
@@ -238,16 +233,11 @@ def budget():
         ),
     ):
         seconds, peak = measure(model, X, y, kwargs)
-        print(f"| {label} | {seconds:.2f} s | {peak:.0f} |", flush=True)
+        shown = "not measured" if peak is None else f"{peak:.0f}"
+        print(f"| {label} | {seconds:.2f} s | {shown} |", flush=True)
 
 
 def main():
-    if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
-        # Arrays of 64 KiB and more get their own memory maps, returned to the system
-        # when freed, so that the resident size follows what is in use (glibc would
-        # otherwise keep freed arrays in its heap, and reuse them unseen).
-        os.environ["MALLOC_MMAP_THRESHOLD_"] = "65536"
-        os.execv(sys.executable, [sys.executable, *sys.argv])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=float, default=600.0)
     parser.add_argument("--sizes-n", default="2000,20000,200000")
@@ -257,8 +247,7 @@ def main():
     args = parser.parse_args()
     print(
         f"{os.cpu_count()} cores, BLAS threads {blas_threads()}, OMP_NUM_THREADS="
-        f"{os.environ.get('OMP_NUM_THREADS', 'unset')}, MALLOC_MMAP_THRESHOLD_="
-        f"{os.environ['MALLOC_MMAP_THRESHOLD_']}"
+        f"{os.environ.get('OMP_NUM_THREADS', 'unset')}"
     )
     if args.budget:
         budget()
