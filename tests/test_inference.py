@@ -534,6 +534,9 @@ def test_default_numeric_models_equal_ridgecv_column_by_column(kind):
         for ours, theirs in zip(shared.draws(X, g, 2, 0), alone.draws(X, g, 2, 0)):
             for a, b in zip(ours, theirs):
                 if np.asarray(b).dtype.kind == "f":
-                    np.testing.assert_allclose(a, b, rtol=0, atol=1e-9 * np.std(b))
+                    # RidgeCV's own numerics vary across scikit-learn releases
+                    # (1e-8 relative with 1.7 on the ill-conditioned wide case).
+                    scale = np.nanstd(b)
+                    np.testing.assert_allclose(a, b, rtol=0, atol=1e-7 * scale)
                 else:
                     np.testing.assert_array_equal(a, b)
