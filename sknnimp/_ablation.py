@@ -32,15 +32,10 @@ import numpy as np
 from joblib import effective_n_jobs
 from scipy import sparse
 
-from ._parallel import refit, run_tasks, seeded_clone, thread_map
-from ._permutation import (
-    _dense_columns,
-    _network_outputs,
-    _network_stand_in,
-    check_network_inputs,
-    evaluate,
-)
-from ._rowwise import SummedScorer, scorer_row_score
+from ._blocks import FillSource, Scoring, perturbed_network_scores
+from ._parallel import refit, run_tasks, seeded_clone
+from ._permutation import _network_stand_in, evaluate
+from ._rowwise import scorer_row_score
 from ._tables import dropped, fill_values, filled, n_columns, take_rows
 from .networks import NetworkModel, is_network
 
@@ -126,50 +121,41 @@ def _none_task(model, fold, groups, scorer, row_score=None):
     return np.array(scores, dtype=float)
 
 
-def _occlusion_scores(model, stand_in, fold, groups, scorer, row_score=None):
+def _occlusion_scores(
+    model, stand_in, fold, groups, scorer, row_score=None, n_jobs=None, verbose=0
+):
     """Scores of the intact network and with each group filled, without retraining.
 
     ``model`` is the :class:`~sknnimp.networks.NetworkModel` of a network with dense
     layers and ``stand_in(outputs)`` the estimator scored in its place, as in the fast
     path of permutation importance. A constant fill moves the first pre-activation by
-    ``(fill' - x'_b) @ W1_b`` for the group's block ``b`` of network inputs, so the
-    preprocessing runs twice (the rows, one filled row) and only the layers after the
-    first are recomputed per group.
+    ``(fill' - x'_b) @ W1_b`` for the group's block ``b`` of network inputs, so only
+    the layers after the first are recomputed per group, in row blocks (see
+    :mod:`sknnimp._blocks`).
+
+    Returns the scores ``[intact, group 1, ...]``, or with ``row_score`` their
+    per-row contributions, of shape (1 + n_groups, n_eval_rows).
     """
     _, _, _, X_eval, y_eval, w_eval, values = fold
-    net = model.network
-    Xn = model.transform(X_eval)
-    check_network_inputs(Xn, net)
-    z1 = net.first_preactivation(Xn)
-    if sparse.issparse(Xn):
-        Xn = Xn.tocsc()  # cheap column access
-    fill_inputs = _filled_network_inputs(model, X_eval, values)
-    placeholder = np.empty((Xn.shape[0], 0))  # the stand-in reads no input values
-    scores = [
-        evaluate(
-            scorer,
-            row_score,
-            stand_in(_network_outputs(net, z1)),
-            placeholder,
-            y_eval,
-            w_eval,
-        )
-    ]
-
-    def occluded(block):
-        current = _dense_columns(Xn, block)
-        shift = fill_inputs[block] - current
-        outputs = _network_outputs(net, z1, shift, net.coefs[0][block])
-        return evaluate(
-            scorer, row_score, stand_in(outputs), placeholder, y_eval, w_eval
-        )
-
-    blocks = [(block,) for block in model.network_groups(groups)]
-    if net.threaded_propagation:
-        scores.extend(thread_map(occluded, blocks))
-    else:
-        scores.extend(occluded(*block) for block in blocks)
-    return np.array(scores)
+    summed = row_score or scorer_row_score(scorer, model.estimator, y_eval)
+    scoring = Scoring(scorer, summed, stand_in, y_eval, w_eval)
+    source = FillSource(_filled_network_inputs(model, X_eval, values))
+    base, scores, first = perturbed_network_scores(
+        model,
+        scoring,
+        X_eval,
+        None,
+        model.network_groups(groups),
+        [source],
+        keep_rows=row_score is not None,
+        n_jobs=n_jobs,
+        verbose=verbose,
+        label="ablation (none)",
+    )
+    if row_score is not None:
+        return np.vstack([base[1], first])
+    total = base[0] if scoring.summed else base
+    return np.concatenate([[total], scores[:, 0]])
 
 
 def _filled_network_inputs(model, X, values):
@@ -297,12 +283,9 @@ def ablation_importance(
             blocks = network_model.network_groups(groups)
         fast = _network_stand_in(model, scorer) if retrain == "none" else None
         if fast is not None:
-            # Every group's score at once, from the first layer (one task); a score
-            # that is a sum over rows is summed directly (see SummedScorer).
-            summed = scorer_row_score(scorer, model, data[4])
-            fast_scorer = scorer if summed is None else SummedScorer(summed)
-            args = (*fast, fold, groups, fast_scorer, row_score)
-            tasks.append((_occlusion_scores, args))
+            # Every group's score from the first layer, in row blocks (the work is
+            # spread over the workers there).
+            tasks.append((fast, fold))
             draws.append((f, 1))
             continue
         if retrain == "none":
@@ -330,9 +313,24 @@ def ablation_importance(
                 args = (model, seed, fold, group, scorer, row_score)
                 tasks.append((_cold_task, args))
         draws.extend((f, 1) for _ in repeats)
-    results = run_tasks(
-        _call, tasks, n_jobs=n_jobs, verbose=verbose, label=f"ablation ({retrain})"
+    pending = [task for task in tasks if callable(task[0])]
+    done = iter(
+        run_tasks(
+            _call,
+            pending,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            label=f"ablation ({retrain})",
+        )
     )
+    results = [
+        next(done)
+        if callable(task[0])
+        else _occlusion_scores(
+            *task[0], task[1], groups, scorer, row_score, n_jobs, verbose
+        )
+        for task in tasks
+    ]
     n_scores = len(groups) + 1
     if row_score is None:
         scores = np.concatenate([np.atleast_1d(s) for s in results]).astype(float)

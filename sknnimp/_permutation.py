@@ -40,6 +40,12 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from ._blocks import (
+    RowSource,
+    Scoring,
+    batch_rows,
+    perturbed_network_scores,
+)
 from ._parallel import run_tasks
 from ._rowwise import SummedScorer, scorer_row_score
 from ._tables import (
@@ -51,10 +57,6 @@ from ._tables import (
     take_rows,
 )
 from .networks import NetworkModel
-
-#: Values a batch's temporaries (rows x widest layer) may hold in the fast path, so
-#: that they stay in the processor's cache (512 KiB of float64).
-_CACHE_ELEMENTS = 2**16
 
 
 def _draw_permutations(seed, n_samples, max_samples, n_repeats):
@@ -206,82 +208,6 @@ class _ClassifierOutputs(ClassifierMixin, _NetworkOutputs):
 
     def predict_log_proba(self, X):
         return np.log(self.predict_proba(X))
-
-
-def _batch_rows(net):
-    """Rows per batch: bounded by ``net.batch_size()`` and by the cache budget.
-
-    The temporaries are rows x a layer's width (pre-activations and activations);
-    the inputs are read in place, so their number does not count.
-    """
-    widest = max(w.shape[1] for w in net.coefs)
-    return max(1, min(net.batch_size(), _CACHE_ELEMENTS // widest))
-
-
-def _network_outputs(net, z1, shift_inputs=None, shift_coef=None):
-    """Network outputs from first pre-activations ``z1``, in row batches.
-
-    With ``shift_inputs`` (rows x group) and ``shift_coef`` (group x hidden), the
-    pre-activations are ``z1 + shift_inputs @ shift_coef``.
-    """
-    n = z1.shape[0]
-    batch_size = _batch_rows(net)
-    outputs = np.empty((n, net.n_outputs))
-    for start in range(0, n, batch_size):
-        rows = slice(start, min(start + batch_size, n))
-        if shift_inputs is None:
-            outputs[rows] = net.propagate(z1[rows])
-            continue
-        if shift_coef.shape[0] == 1:  # one column: an outer product
-            z = shift_inputs[rows] * shift_coef
-        else:
-            z = shift_inputs[rows] @ shift_coef
-        z += z1[rows]
-        outputs[rows] = net.propagate(z, overwrite=True)
-    return outputs
-
-
-def _network_group_scores(
-    net,
-    z1,
-    base_outputs,
-    x_group,
-    coef_group,
-    draws,
-    y,
-    sample_weight,
-    stand_in,
-    scorer,
-    row_score=None,
-):
-    """Scores of the network with the columns ``x_group`` perturbed jointly.
-
-    ``z1`` and ``base_outputs`` hold the first pre-activations and the outputs of the
-    (subsampled) rows, ``x_group`` the group's columns on those rows (dense) and
-    ``coef_group`` their rows of the first layer. Each of ``draws`` is a row
-    permutation (shape (n_rows,)) or the group's new values (shape (n_rows, k)).
-    ``stand_in(outputs)`` makes the estimator to score. Rows whose group values the
-    draw leaves unchanged keep their output; when they are many (discrete or sparse
-    columns) only the others are propagated.
-    """
-    placeholder = np.empty((z1.shape[0], 0))  # the stand-in reads no input values
-    results = []
-    for draw in draws:
-        shift = (x_group[draw] if draw.ndim == 1 else draw) - x_group
-        changed = np.flatnonzero(np.any(shift != 0, axis=1))
-        if 2 * changed.size > shift.shape[0]:
-            outputs = _network_outputs(net, z1, shift, coef_group)
-        else:
-            outputs = base_outputs.copy()
-            outputs[changed] = _network_outputs(
-                net, z1[changed], shift[changed], coef_group
-            )
-        results.append(
-            evaluate(
-                scorer, row_score, stand_in(outputs), placeholder, y, sample_weight
-            )
-        )
-    return _collect(results, row_score)
 
 
 def _network_stand_in(estimator, scorer):
@@ -536,28 +462,41 @@ def perturbation_importance(
     """
     fast = _network_stand_in(estimator, scorer)
     if fast is not None:
-        summed = scorer_row_score(scorer, estimator, y)
-        scorer = scorer if summed is None else SummedScorer(summed)
-    data = (estimator, X, y, sample_weight, groups, rows, scorer, row_score)
-    if fast is None:
-        baseline, base_rows, tasks = _estimator_tasks(*data, permutations, replacements)
-    else:
-        baseline, base_rows, tasks = _network_tasks(
-            *data, permutations, replacements, *fast
+        return _network_importance(
+            *fast,
+            estimator,
+            X,
+            y,
+            sample_weight,
+            groups,
+            scorer=scorer,
+            row_score=row_score,
+            rows=rows,
+            permutations=permutations,
+            replacements=replacements,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            label=label,
         )
+    data = (estimator, X, y, sample_weight, groups, rows, scorer, row_score)
+    baseline, base_rows, tasks = _estimator_tasks(*data, permutations, replacements)
     function, arguments = tasks
     results = run_tasks(
-        function,
-        arguments,
-        n_jobs=n_jobs,
-        verbose=verbose,
-        label=label,
-        threads=fast is not None and fast[0].network.threaded_propagation,
+        function, arguments, n_jobs=n_jobs, verbose=verbose, label=label
     )
     if row_score is None:
         scores = np.array(results)
     else:
         scores = np.array([r[0] for r in results])
+    perturbed = None
+    if row_score is not None:
+        perturbed = np.array([r[1] for r in results])
+    return _result(baseline, scores, base_rows, perturbed)
+
+
+def _result(baseline, scores, base_rows=None, perturbed=None):
+    """The Bunch of :func:`perturbation_importance` from the scores of the draws
+    (and per-row contributions of the intact rows and of the first draws)."""
     importances = baseline - scores
     result = Bunch(
         importances_mean=importances.mean(axis=1),
@@ -565,10 +504,69 @@ def perturbation_importance(
         importances=importances,
         baseline_score=baseline,
     )
-    if row_score is not None:
-        perturbed = np.array([r[1] for r in results])
+    if perturbed is not None:
         result.row_differences = base_rows.size * (base_rows - perturbed)
     return result
+
+
+def _network_importance(
+    model,
+    stand_in,
+    estimator,
+    X,
+    y,
+    sample_weight,
+    groups,
+    *,
+    scorer,
+    row_score,
+    rows,
+    permutations,
+    replacements,
+    n_jobs,
+    verbose,
+    label,
+):
+    """:func:`perturbation_importance` for a network (``model``), through
+    :func:`~sknnimp._blocks.perturbed_network_scores`."""
+    check_is_fitted(estimator)
+    if n_columns(X) != model.n_columns:
+        raise ValueError(
+            f"X has {n_columns(X)} features, but {type(estimator).__name__} is "
+            f"expecting {model.n_columns} features as input."
+        )
+    y_scored, w_scored = _subsample(rows, y, sample_weight)
+    # A score that is a sum over rows is summed block by block; ``row_score`` (the
+    # per-row form of the same score, for the tests) is one.
+    summed = row_score or scorer_row_score(scorer, estimator, y_scored)
+    scoring = Scoring(scorer, summed, stand_in, y_scored, w_scored)
+    n_scored = X.shape[0] if rows is None else len(rows)
+    if replacements is None:
+        index = np.arange(n_scored) if rows is None else rows
+        sources = [RowSource(X, index[permutation]) for permutation in permutations]
+    else:
+        sources = [RowSource(table, np.arange(n_scored)) for table in replacements]
+    blocks = model.network_groups(groups)
+    base, scores, first = perturbed_network_scores(
+        model,
+        scoring,
+        X,
+        rows,
+        blocks,
+        sources,
+        keep_rows=row_score is not None,
+        n_jobs=n_jobs,
+        verbose=verbose,
+        label=label,
+    )
+    base_rows = None
+    if scoring.summed:
+        base, base_rows = base
+    if rows is not None:  # the baseline always uses all rows, as in scikit-learn
+        base = network_score(scorer, estimator, X, y, sample_weight)
+    if row_score is None:
+        return _result(base, scores)
+    return _result(base, scores, base_rows, first)
 
 
 def _replacement_draws(X, group, replacements):
@@ -615,88 +613,6 @@ def _estimator_tasks(
     return baseline, base_rows, (_estimator_group_scores, arguments)
 
 
-def _network_tasks(
-    estimator,
-    X,
-    y,
-    sample_weight,
-    groups,
-    rows,
-    scorer,
-    row_score,
-    permutations,
-    replacements,
-    model,
-    stand_in,
-):
-    """Baseline score, per-row contributions and one task per group, for a network
-    (``model``)."""
-    check_is_fitted(estimator)
-    if n_columns(X) != model.n_columns:
-        raise ValueError(
-            f"X has {n_columns(X)} features, but {type(estimator).__name__} is "
-            f"expecting {model.n_columns} features as input."
-        )
-    net = model.network
-    Xn = model.transform(X)  # the preprocessing runs once
-    check_network_inputs(Xn, net)
-    if sparse.issparse(Xn):
-        Xn = Xn.tocsr()  # row subsets
-    if rows is None:
-        z1 = net.first_preactivation(Xn)
-        base_outputs = outputs = _network_outputs(net, z1)
-    else:
-        z1 = net.first_preactivation(Xn[rows])
-        base_outputs = _network_outputs(net, z1)
-        outputs = net.forward(Xn, batch_size=_batch_rows(net))
-    placeholder = np.empty((Xn.shape[0], 0))  # the stand-in reads no input values
-    baseline = score(scorer, stand_in(outputs), placeholder, y, sample_weight)
-
-    if sparse.issparse(Xn):
-        Xn = Xn.tocsc()  # cheap column access
-    _, y, sample_weight = _subsample(rows, None, y, sample_weight)
-    base_rows = None
-    if row_score is not None:
-        base_rows = evaluate(
-            scorer,
-            row_score,
-            stand_in(base_outputs),
-            placeholder[: z1.shape[0]],
-            y,
-            sample_weight,
-        )
-    blocks = model.network_groups(groups)
-    if replacements is None:
-        block_draws = [permutations] * len(blocks)
-    else:
-        # Each replacement table's network inputs, read block by block (one table's
-        # inputs at a time).
-        block_draws = [[] for _ in blocks]
-        for table in replacements:
-            Xr = model.transform(table)
-            for draws_of_block, block in zip(block_draws, blocks):
-                draws_of_block.append(_dense_columns(Xr, block))
-            del Xr
-        block_draws = [np.stack(draws) for draws in block_draws]
-    arguments = [
-        (
-            net,
-            z1,
-            base_outputs,
-            _subsample(rows, _dense_columns(Xn, block))[0],
-            net.coefs[0][block],
-            draws,
-            y,
-            sample_weight,
-            stand_in,
-            scorer,
-            row_score,
-        )
-        for block, draws in zip(blocks, block_draws)
-    ]
-    return baseline, base_rows, (_network_group_scores, arguments)
-
-
 def network_score(scorer, estimator, X, y, sample_weight, batch_elements=2**21):
     """``scorer(estimator, X, y[, sample_weight])``; for a network with the fast path,
     from its outputs computed in row batches of at most ``batch_elements`` network
@@ -708,10 +624,10 @@ def network_score(scorer, estimator, X, y, sample_weight, batch_elements=2**21):
     model, stand_in = fast
     net = model.network
     outputs = np.empty((X.shape[0], net.n_outputs))
-    batch_rows = max(1, batch_elements // max(1, net.n_inputs))
-    for rows, inputs in model.transform_batches(X, batch_rows):
+    rows_per_batch = max(1, batch_elements // max(1, net.n_inputs))
+    for rows, inputs in model.transform_batches(X, rows_per_batch):
         check_network_inputs(inputs, net)
-        outputs[rows] = net.forward(inputs, batch_size=_batch_rows(net))
+        outputs[rows] = net.forward(inputs, batch_size=batch_rows(net))
     summed = scorer_row_score(scorer, estimator, y)
     scorer = scorer if summed is None else SummedScorer(summed)
     placeholder = np.empty((X.shape[0], 0))  # the stand-in reads no input values

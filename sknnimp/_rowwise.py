@@ -61,12 +61,32 @@ class RowScore:
     def predictions(self, estimator, X):
         return getattr(estimator, self.response_method)(X)
 
-    def contributions(self, estimator, y, prediction, sample_weight=None):
-        """``c`` of shape (n_rows,), summing to the score of ``prediction``."""
+    def totals(self, y, sample_weight=None):
+        """What the contributions of some rows need from all the scored rows ``y``:
+        the number of rows, the total weight and, for R^2, the spread of ``y``."""
         y = np.asarray(y)
         n = y.shape[0]
         w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
-        total = w.sum()
+        spread = None
+        if self.name == "r2":
+            y = y.reshape(n, -1).astype(float)
+            centred = y - np.average(y, axis=0, weights=w)
+            spread = (w[:, None] * centred**2).sum(axis=0)
+        return n, w.sum(), spread
+
+    def contributions(self, estimator, y, prediction, sample_weight=None, totals=None):
+        """``c`` of shape (n_rows,), summing to the score of ``prediction``.
+
+        With ``totals`` (:meth:`totals` of all the scored rows), ``y``,
+        ``prediction`` and ``sample_weight`` may be some of those rows only: their
+        contributions are the same as in the whole.
+        """
+        y = np.asarray(y)
+        n = y.shape[0]
+        w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+        if totals is None:
+            totals = self.totals(y, w)
+        n_scored, total, spread = totals
         if self.name == "accuracy":
             prediction = np.asarray(prediction)
             if y.ndim == 1:
@@ -91,9 +111,7 @@ class RowScore:
         if self.name == "neg_mean_absolute_error":
             return -w * np.abs(errors).mean(axis=1) / total
         # r2
-        centred = y - np.average(y, axis=0, weights=w)
-        spread = (w[:, None] * centred**2).sum(axis=0)
-        return (1 / n - w[:, None] * errors**2 / spread).mean(axis=1)
+        return (1 / n_scored - w[:, None] * errors**2 / spread).mean(axis=1)
 
 
 def row_score(estimator, scoring, y=None):
