@@ -36,9 +36,12 @@ from ._tables import take_rows
 #: 16 MiB of float64.
 BLOCK_ELEMENTS = 2**21
 
-#: Values a batch's temporaries (rows x widest layer) may hold when the layers after
-#: the first run, so that they stay in the processor's cache (512 KiB of float64).
-CACHE_ELEMENTS = 2**16
+#: Values a batch's temporaries (rows x widest layer after the inputs) may hold when
+#: the layers after the first run: 2 MiB of float64, the size of a core's L2 cache
+#: on current processors. Smaller batches (e.g. 262 rows at 1 000 inputs, when the
+#: input width counted) made the work per NumPy call so short that two threads
+#: spent more time handing the GIL over than computing.
+CACHE_ELEMENTS = 2**18
 
 
 class RowSource:
@@ -55,6 +58,24 @@ class RowSource:
         self.transformed = transformed
 
 
+class TableSource:
+    """New values of every column made on demand: ``table(X_rows)`` gives ``X``'s
+    rows ``X_rows`` (None: all) with their new values; ``rows`` are the scored rows
+    of ``X`` (None: all)."""
+
+    def __init__(self, table, rows=None):
+        self.table = table
+        self.rows = rows
+
+    def make(self, positions):
+        """The new rows of the scored rows ``positions`` (a slice or an array)."""
+        if self.rows is None:
+            if isinstance(positions, slice):
+                positions = np.arange(positions.start, positions.stop)
+            return self.table(positions)
+        return self.table(self.rows[positions])
+
+
 class FillSource:
     """Every network input's value when its column takes a constant (``inputs``, of
     shape (n_inputs,))."""
@@ -63,11 +84,18 @@ class FillSource:
         self.inputs = np.asarray(inputs, dtype=float)
 
 
-def batch_rows(net):
-    """Rows per batch of the layers after the first: bounded by
-    ``net.batch_size()`` and by :data:`CACHE_ELEMENTS`."""
+def batch_rows(net, n_rows=None):
+    """Rows per batch of the layers after the first: at most :data:`CACHE_ELEMENTS`
+    values in the widest of their temporaries (and within ``net.batch_size()`` for
+    a network that runs in its own framework); with ``n_rows``, batches of equal
+    size that cover them."""
     widest = max(w.shape[1] for w in net.coefs)
-    return max(1, min(net.batch_size(), CACHE_ELEMENTS // widest))
+    size = max(1, CACHE_ELEMENTS // widest)
+    if not net.threaded_propagation:
+        size = min(size, net.batch_size())
+    if n_rows:
+        size = math.ceil(n_rows / math.ceil(n_rows / size))
+    return size
 
 
 def network_outputs(net, z1, shift_inputs=None, shift_coef=None):
@@ -78,30 +106,46 @@ def network_outputs(net, z1, shift_inputs=None, shift_coef=None):
     ``z1 + shift_inputs @ shift_coef``.
     """
     n = z1.shape[0]
-    size = batch_rows(net)
+    size = batch_rows(net, n)
     outputs = np.empty((n, net.n_outputs))
-    broadcast = shift_inputs is not None and shift_inputs.shape[0] == 1
-    if broadcast:  # one shift for every row: one row of pre-activation change
-        change = shift_inputs @ shift_coef
+    if shift_inputs is not None:
+        # One buffer for every batch's pre-activations: fresh temporaries of this
+        # size cost page faults, which threads pay for in turn.
+        buffer = np.empty((min(size, n), z1.shape[1]))
+        if shift_inputs.shape[0] == 1:  # one shift for every row
+            change = shift_inputs @ shift_coef
     for start in range(0, n, size):
         rows = slice(start, min(start + size, n))
         if shift_inputs is None:
             outputs[rows] = net.propagate(z1[rows])
             continue
-        if broadcast:
-            z = z1[rows] + change
+        z = buffer[: rows.stop - rows.start]
+        if shift_inputs.shape[0] == 1:
+            np.add(z1[rows], change, out=z)
         else:
             if shift_coef.shape[0] == 1:  # one column: an outer product
-                z = shift_inputs[rows] * shift_coef
+                np.multiply(shift_inputs[rows], shift_coef, out=z)
             else:
-                z = shift_inputs[rows] @ shift_coef
+                np.matmul(shift_inputs[rows], shift_coef, out=z)
             z += z1[rows]
         outputs[rows] = net.propagate(z, overwrite=True)
     return outputs
 
 
 def _dense(inputs):
-    return inputs.toarray() if sparse.issparse(inputs) else inputs
+    """Network inputs as a dense array in column order (each input's values
+    contiguous: a group's columns are read once per group and draw)."""
+    return np.asfortranarray(inputs.toarray() if sparse.issparse(inputs) else inputs)
+
+
+def _as_slice(block):
+    """A block of consecutive network inputs as a slice (a view, not a copy)."""
+    if isinstance(block, slice):
+        return block
+    block = np.asarray(block)
+    if block.size and np.all(np.diff(block) == 1):
+        return slice(int(block[0]), int(block[-1]) + 1)
+    return block
 
 
 def _columns(inputs, block, index=None):
@@ -109,9 +153,8 @@ def _columns(inputs, block, index=None):
     if sparse.issparse(inputs):
         values = inputs[:, block].toarray()
         return values if index is None else values[index]
-    if index is None:
-        return inputs[:, block]
-    return inputs[index[:, None], block]
+    values = inputs[:, _as_slice(block)]
+    return values if index is None else values[index]
 
 
 class Scoring:
@@ -167,6 +210,10 @@ def _source_values(model, source, positions):
     ``positions``."""
     if isinstance(source, FillSource):
         return lambda block: source.inputs[block][None, :]
+    if isinstance(source, TableSource):
+        inputs = _dense(model.transform(source.make(positions)))
+        _check_finite(inputs, model.network)
+        return lambda block: inputs[:, block]
     index = source.index[positions]
     if source.transformed:
         return lambda block: _columns(source.table, block, index)
@@ -175,15 +222,10 @@ def _source_values(model, source, positions):
     return lambda block: inputs[:, block]
 
 
-def block_task(model, scoring, X, positions, x_rows, blocks, sources, keep_rows):
-    """Scores of one block of scored rows (``positions``; their rows ``x_rows`` of
-    ``X``), for every group's network inputs in ``blocks`` and every source.
-
-    Returns ``(base, scores, first)``: the intact rows' contributions (or score),
-    the scores of shape (len(blocks), len(sources)) (summed over the block's rows)
-    and, with ``keep_rows``, the first source's per-row contributions of every
-    group (else None).
-    """
+def prepare_block(model, scoring, X, positions, x_rows):
+    """The intact network on a block of scored rows (``positions``; their rows
+    ``x_rows`` of ``X``, or None if ``X`` holds their network inputs): ``(inputs,
+    z1, outputs, base)``, ``base`` being the rows' contributions (or score)."""
     net = model.network
     if x_rows is None:  # X already holds the scored rows' network inputs
         inputs = X
@@ -194,12 +236,32 @@ def block_task(model, scoring, X, positions, x_rows, blocks, sources, keep_rows)
     z1 = net.first_preactivation(inputs)
     if sparse.issparse(inputs):
         inputs = inputs.tocsc()  # cheap column access
-    base_outputs = network_outputs(net, z1)
+    outputs = network_outputs(net, z1)
     if scoring.summed:
-        base = scoring.contributions(base_outputs, positions)
-        base_total = base.sum()
+        base = scoring.contributions(outputs, positions)
     else:
-        base = scoring.score(base_outputs)
+        base = scoring.score(outputs)
+    return inputs, z1, outputs, base
+
+
+def block_task(
+    model, scoring, X, positions, x_rows, blocks, sources, keep_rows, prepared=None
+):
+    """Scores of one block of scored rows (``positions``; their rows ``x_rows`` of
+    ``X``), for every group's network inputs in ``blocks`` and every source.
+
+    Returns ``(base, scores, first)``: the intact rows' contributions (or score),
+    the scores of shape (len(blocks), len(sources)) (summed over the block's rows)
+    and, with ``keep_rows``, the first source's per-row contributions of every
+    group (else None). ``prepared`` is :func:`prepare_block`'s result, if made
+    already.
+    """
+    net = model.network
+    if prepared is None:
+        prepared = prepare_block(model, scoring, X, positions, x_rows)
+    inputs, z1, base_outputs, base = prepared
+    if scoring.summed:
+        base_total = base.sum()
     scores = np.empty((len(blocks), len(sources)))
     first = np.empty((len(blocks), z1.shape[0])) if keep_rows else None
     for r, source in enumerate(sources):
@@ -300,12 +362,13 @@ def perturbed_network_scores(
         n_slices = min(len(blocks), math.ceil(2 * workers / len(starts)))
     slices = np.array_split(np.arange(len(blocks)), n_slices)
 
-    made = None
+    made = prepared = None
     if len(starts) == 1:
         # One block (for one or several tasks): the network inputs of the rows and
-        # of the sources' tables are made once, here; with several blocks, each
-        # makes its own, so that none is held whole.
+        # of the sources' tables, and the intact network on them, are made once,
+        # here; with several blocks, each makes its own, so that none is held whole.
         made, sources = _transformed(model, X, rows, sources)
+        prepared = prepare_block(model, scoring, made, slice(0, n_scored), None)
     tasks = []
     for start in starts:
         positions = slice(start, min(start + size, n_scored))
@@ -319,7 +382,7 @@ def perturbed_network_scores(
             blocks_of_task = [blocks[g] for g in groups]
             tasks.append(
                 (model, scoring, data, positions, x_rows, blocks_of_task, sources)
-                + (keep_rows,)
+                + (keep_rows, prepared)
             )
     results = run_tasks(
         _call_block_task,
@@ -358,9 +421,9 @@ def _transformed(model, X, rows, sources):
     net = model.network
     inputs = model.transform(X)
     _check_finite(inputs, net)
-    if sparse.issparse(inputs):
-        inputs = inputs.tocsc()
+    inputs = inputs.tocsc() if sparse.issparse(inputs) else np.asfortranarray(inputs)
     made = {id(X): inputs}
+    n_scored = X.shape[0] if rows is None else len(rows)
     new_sources = []
     for source in sources:
         if isinstance(source, RowSource) and not source.transformed:
@@ -368,17 +431,26 @@ def _transformed(model, X, rows, sources):
             if key not in made:
                 table = model.transform(source.table)
                 _check_finite(table, net)
-                made[key] = table.tocsc() if sparse.issparse(table) else table
+                made[key] = _csc_or_columns(table)
             source = RowSource(made[key], source.index, transformed=True)
+        elif isinstance(source, TableSource):
+            table = model.transform(source.make(slice(0, n_scored)))
+            _check_finite(table, net)
+            table = _csc_or_columns(table)
+            source = RowSource(table, np.arange(n_scored), transformed=True)
         new_sources.append(source)
     scored = inputs if rows is None else _row_subset(inputs, rows)
     return scored, new_sources
 
 
+def _csc_or_columns(inputs):
+    return inputs.tocsc() if sparse.issparse(inputs) else np.asfortranarray(inputs)
+
+
 def _row_subset(inputs, rows):
     if sparse.issparse(inputs):
         return inputs.tocsr()[rows].tocsc()
-    return inputs[rows]
+    return np.asfortranarray(inputs[rows])
 
 
 def _call_block_task(task):

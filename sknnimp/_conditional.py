@@ -23,16 +23,26 @@ rows. The default models are ``RidgeCV`` for numeric columns and
 ``LogisticRegression`` for the others.
 """
 
+from functools import partial
+
 import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
+from ._blocks import BLOCK_ELEMENTS
 from ._default import default_preprocessing
 from ._parallel import fit_weighted
 from ._permutation import perturbation_importance
-from ._tables import _column, _is_missing, n_columns, numeric_columns, replaced
+from ._tables import (
+    _column,
+    _is_missing,
+    n_columns,
+    numeric_columns,
+    replaced,
+    take_rows,
+)
 from .networks import provenance
 
 #: Regularization strengths tried by the default numeric model (on standardized
@@ -97,7 +107,6 @@ class ConditionalSampler:
         self.groups = groups
         self.numeric = numeric_columns(X_train)
         self.encoded = _Encoded(X_train, sample_weight)
-        self._eval = None  # (rows, their features): the last evaluation rows seen
         features = self.encoded.features(X_train)
         numeric_model, categorical_model = conditional_models(conditional_estimator)
         self.shared = None
@@ -122,58 +131,105 @@ class ConditionalSampler:
                     )
             self.models.append((others, models))
 
-    def _features(self, X_eval):
-        """The evaluation rows' features and the shared models' predictions there,
-        computed once for all groups."""
-        if self._eval is None or self._eval[0] is not X_eval:
-            features = self.encoded.features(X_eval)
-            centres = None if self.shared is None else self.shared.predict(features)
-            self._eval = (X_eval, features, centres)
-        return self._eval[1:]
-
-    def draws(self, X_eval, g, n_repeats, random_state, sample_weight=None):
-        """Replacements of group ``g``'s columns on ``X_eval``, ``n_repeats`` times.
-
-        Residuals are permuted among the rows of positive weight (a row of weight 0
-        keeps its own: it is not part of the data).
-
-        Returns a list (one per repeat) of lists (one per column of the group) of 1-D
-        arrays.
-        """
-        rng = check_random_state(random_state)
-        others, models = self.models[g]
-        all_features, centres = self._features(X_eval)
-        n = all_features.shape[0]
-        if any(model is not self.shared for model in models.values()):
-            features = all_features[:, others]
+    def fitted_columns(self, X_eval):
+        """What the models say of every group's columns on the rows ``X_eval``:
+        ``{j: centre}`` (1-D float array) for a numeric column, ``{j: (classes,
+        proba)}`` for another."""
+        features = self.encoded.features(X_eval)
+        centres = None if self.shared is None else self.shared.predict(features)
         fitted = {}
-        for j, model in models.items():
-            if self.numeric[j]:
-                x = np.asarray(_column(X_eval, j), dtype=float)
-                if model is self.shared:
-                    centre = centres[:, self.shared.index[j]]
+        for (others, models), group in zip(self.models, self.groups):
+            if any(model is not self.shared for model in models.values()):
+                own = features[:, others]
+            for j in group:
+                model = models[j]
+                if not self.numeric[j]:
+                    fitted[j] = _class_probabilities(model, own)
+                elif model is self.shared:
+                    fitted[j] = centres[:, self.shared.index[j]]
                 else:
-                    centre = _predict_numeric(model, features)
-                fitted[j] = (centre, x - centre)
-            else:
-                fitted[j] = _class_probabilities(model, features)
+                    fitted[j] = _predict_numeric(model, own)
+        return fitted
+
+
+class ConditionalDraws:
+    """The replacements of every group's columns on the evaluation rows, for
+    ``n_repeats`` repeats, made for any rows on demand.
+
+    Repeat ``r`` draws one row permutation ``π_r`` (among the rows of positive
+    weight: a row of weight 0 keeps its own residual, it is not part of the data)
+    and one class per row for each non-numeric column. On row ``i``, a numeric
+    column's replacement is ``m_j(x_-j)_i + (x_j - m_j(x_-j))_π_r(i)``. Each group is
+    scored with only its own columns replaced, so sharing ``π_r`` between groups
+    changes no group's draw law; within a group it keeps the columns' joint
+    residuals.
+
+    What is held: the models' predictions of the numeric columns on all rows (one
+    float per row and column), the permutations and the drawn classes (small
+    integers); the replaced rows are made block by block (:meth:`table`).
+    """
+
+    def __init__(self, sampler, X_eval, n_repeats, random_state, sample_weight=None):
+        rng = check_random_state(random_state)
+        self.X = X_eval
+        self.columns = [j for group in sampler.groups for j in group]
+        numeric = [j for j in self.columns if sampler.numeric[j]]
+        self.numeric = {j: c for c, j in enumerate(numeric)}
+        n = X_eval.shape[0]
+        self.centres = np.empty((n, len(numeric)))
+        self.classes = {}
+        proba = {j: [] for j in self.columns if j not in self.numeric}
+        # The models read the other columns' features: made a block of rows at a
+        # time.
+        size = max(1, BLOCK_ELEMENTS // max(1, sampler.encoded.owner.size))
+        for start in range(0, n, size):
+            rows = np.arange(start, min(start + size, n))
+            fitted = sampler.fitted_columns(take_rows(X_eval, rows))
+            for j, c in self.numeric.items():
+                self.centres[rows, c] = fitted[j]
+            for j in proba:
+                self.classes[j], p = fitted[j]
+                proba[j].append(p)
+        proba = {j: np.concatenate(p) for j, p in proba.items()}
         counted = np.arange(n)
         if sample_weight is not None:
             counted = np.flatnonzero(np.asarray(sample_weight) > 0)
-        repeats = []
+        self.permutations = []
+        self.drawn = []
         for _ in range(n_repeats):
             perm = np.arange(n)
             perm[counted] = counted[rng.permutation(counted.size)]
-            values = []
-            for j in self.groups[g]:
-                if self.numeric[j]:
-                    centre, residuals = fitted[j]
-                    values.append(centre + residuals[perm])
-                else:
-                    classes, proba = fitted[j]
-                    values.append(_draw_classes(classes, proba, rng))
-            repeats.append(values)
-        return repeats
+            self.permutations.append(perm)
+            self.drawn.append(
+                {
+                    j: _draw_classes(classes, proba[j], rng)
+                    for j, classes in self.classes.items()
+                }
+            )
+
+    def values(self, r, rows=None):
+        """Repeat ``r``'s replacements of the columns (``self.columns``) on the
+        evaluation rows ``rows`` (None: all), as a list of 1-D arrays."""
+        rows = np.arange(self.centres.shape[0]) if rows is None else rows
+        sources = self.permutations[r][rows]
+        numeric = list(self.numeric)
+        if numeric:
+            x = take_rows(self.X, sources)
+            x = np.column_stack([np.asarray(_column(x, j), float) for j in numeric])
+            new = self.centres[rows] + (x - self.centres[sources])
+        values = []
+        for j in self.columns:
+            if j in self.numeric:
+                values.append(new[:, self.numeric[j]])
+            else:
+                values.append(self.classes[j][self.drawn[r][j][rows]])
+        return values
+
+    def table(self, r, rows=None):
+        """The evaluation rows ``rows`` (None: all) with repeat ``r``'s
+        replacements of every group's columns."""
+        X = self.X if rows is None else take_rows(self.X, rows)
+        return replaced(X, self.columns, self.values(r, rows))
 
 
 class _SharedRidge:
@@ -311,11 +367,12 @@ def _class_probabilities(model, features):
 
 
 def _draw_classes(classes, proba, rng):
-    """One class per row, drawn from its probabilities (inverse CDF)."""
+    """One class per row, drawn from its probabilities (inverse CDF): the index of
+    the class in ``classes``."""
     cumulative = np.cumsum(proba, axis=1)
     u = rng.uniform(size=(proba.shape[0], 1)) * cumulative[:, -1:]
     index = np.minimum((cumulative < u).sum(axis=1), classes.size - 1)
-    return classes[index]
+    return index.astype(np.min_scalar_type(classes.size))
 
 
 def conditional_importance(
@@ -339,25 +396,17 @@ def conditional_importance(
 
     The conditional models are fitted on ``X_train`` (the rows the explained model
     was fitted on), the replacements drawn and scored on ``X_eval``. Every repeat
-    replaces all groups' columns in one copy of ``X_eval``; each group is scored with
-    only its own columns replaced (for a network, its block of network inputs is read
-    from that copy: the preprocessing does not mix columns).
+    replaces all groups' columns at once (:class:`ConditionalDraws`, made for a block
+    of rows at a time); each group is scored with only its own columns replaced (for
+    a network, its block of network inputs is read from the replaced rows: the
+    preprocessing does not mix columns).
 
     Returns the Bunch of :func:`~sknnimp._permutation.perturbation_importance`.
     """
-    rng = check_random_state(random_state)
-    seeds = rng.randint(np.iinfo(np.int32).max, size=len(groups))
     sampler = ConditionalSampler(X_train, groups, w_train, conditional_estimator)
-    draws = [sampler.draws(X_eval, g, n_repeats, seed) for g, seed in enumerate(seeds)]
-    del sampler  # its encoded evaluation rows are no longer needed
-    columns = [j for group in groups for j in group]
-    replacements = []
-    for r in range(n_repeats):
-        values = [column for g in range(len(groups)) for column in draws[g][r]]
-        for g in range(len(groups)):
-            draws[g][r] = None  # held once: in the replacement table
-        replacements.append(replaced(X_eval, columns, values))
-    del draws
+    draws = ConditionalDraws(sampler, X_eval, n_repeats, random_state)
+    del sampler
+    replacements = [partial(draws.table, r) for r in range(n_repeats)]
     return perturbation_importance(
         estimator,
         X_eval,

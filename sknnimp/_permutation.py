@@ -43,7 +43,7 @@ from sklearn.utils.validation import (
 from ._blocks import (
     RowSource,
     Scoring,
-    batch_rows,
+    TableSource,
     perturbed_network_scores,
 )
 from ._parallel import run_tasks
@@ -451,9 +451,11 @@ def perturbation_importance(
     """Drop in score when each group is perturbed: shuffled or replaced.
 
     Either ``permutations`` (shape (n_repeats, n_rows), the same for every group,
-    on the rows ``rows`` or all rows) or ``replacements`` (per repeat, a copy of
-    ``X`` whose columns in every group hold their new values: the preprocessing
-    does not mix columns, so each group's network inputs are read from it).
+    on the rows ``rows`` or all rows) or ``replacements`` (per repeat, a function
+    ``table(rows)`` giving ``X``'s rows ``rows``, None for all, with the columns of
+    every group holding their new values: the preprocessing does not mix columns,
+    so each group's network inputs are read from it; for a network, it is asked for
+    one block of rows at a time).
 
     Returns the Bunch of :func:`permutation_importance`; with ``row_score`` also
     ``row_differences`` of shape (n_groups, n_rows_scored): ``n (c_i - c'_i)``
@@ -545,7 +547,7 @@ def _network_importance(
         index = np.arange(n_scored) if rows is None else rows
         sources = [RowSource(X, index[permutation]) for permutation in permutations]
     else:
-        sources = [RowSource(table, np.arange(n_scored)) for table in replacements]
+        sources = [TableSource(table, rows) for table in replacements]
     blocks = model.network_groups(groups)
     base, scores, first = perturbed_network_scores(
         model,
@@ -589,6 +591,9 @@ def _estimator_tasks(
     """Baseline score, per-row contributions and one task per group, for any
     estimator."""
     baseline = score(scorer, estimator, X, y, sample_weight)
+    tables = None
+    if replacements is not None:
+        tables = [table(rows) for table in replacements]
     if rows is not None:
         X = take_rows(X, rows)
     _, y, sample_weight = _subsample(rows, None, y, sample_weight)
@@ -604,7 +609,7 @@ def _estimator_tasks(
             group,
             permutations
             if replacements is None
-            else _replacement_draws(X, group, replacements),
+            else _replacement_draws(X, group, tables),
             scorer,
             row_score,
         )
@@ -627,7 +632,7 @@ def network_score(scorer, estimator, X, y, sample_weight, batch_elements=2**21):
     rows_per_batch = max(1, batch_elements // max(1, net.n_inputs))
     for rows, inputs in model.transform_batches(X, rows_per_batch):
         check_network_inputs(inputs, net)
-        outputs[rows] = net.forward(inputs, batch_size=batch_rows(net))
+        outputs[rows] = net.forward(inputs)
     summed = scorer_row_score(scorer, estimator, y)
     scorer = scorer if summed is None else SummedScorer(summed)
     placeholder = np.empty((X.shape[0], 0))  # the stand-in reads no input values

@@ -232,6 +232,50 @@ def test_conditional_estimator_is_used():
         nn_importance(model, X, y, conditional_estimator={"numbers": None}, **common)
 
 
+@pytest.mark.parametrize("block_elements", [None, 16 * 7])
+def test_conditional_draws_by_hand(block_elements, monkeypatch):
+    """The definition, computed by hand: per column a least-squares model of it on
+    the other (standardized) columns, fitted on the training rows; on the
+    evaluation rows ``centre_i + (x_π(i) - centre_π(i))``, one permutation ``π``
+    per repeat, drawn from the seed in turn; importance = score drop with that
+    column replaced. Also in row blocks of 7 rows (the network's widest layer has
+    16 units)."""
+    from sknnimp import _blocks
+
+    if block_elements is not None:
+        monkeypatch.setattr(_blocks, "BLOCK_ELEMENTS", block_elements)
+    X, y = _correlated(n=300, seed=3)
+    train, test = slice(0, 200), slice(200, None)
+    model = _mlp(max_iter=200).fit(X[train], y[train])
+    result = conditional_importance(
+        model,
+        X[train],
+        None,
+        X[test],
+        y[test],
+        None,
+        [np.array([j]) for j in range(4)],
+        scorer=make_scorer(r2_score),
+        n_repeats=3,
+        conditional_estimator=LinearRegression(),
+        random_state=0,
+    )
+    scaled = StandardScaler().fit(X[train])
+    F_train, F_test = scaled.transform(X[train]), scaled.transform(X[test])
+    rng = np.random.RandomState(0)
+    permutations = [rng.permutation(100) for _ in range(3)]
+    baseline = model.score(X[test], y[test])
+    for j in range(4):
+        others = [k for k in range(4) if k != j]
+        fit = LinearRegression().fit(F_train[:, others], X[train, j])
+        centre = fit.predict(F_test[:, others])
+        for r, perm in enumerate(permutations):
+            replaced = X[test].copy()
+            replaced[:, j] = centre + (X[test][perm, j] - centre[perm])
+            expected = baseline - model.score(replaced, y[test])
+            assert_allclose(result.importances[j, r], expected, rtol=1e-9, atol=1e-12)
+
+
 # --------------------------------------------------------------------------------
 # Per-row scores and tests
 
@@ -506,7 +550,11 @@ def test_default_numeric_models_equal_ridgecv_column_by_column(kind):
     fitted column by column (the route a user-given estimator takes)."""
     from sklearn.linear_model import RidgeCV
 
-    from sknnimp._conditional import RIDGE_ALPHAS, ConditionalSampler
+    from sknnimp._conditional import (
+        RIDGE_ALPHAS,
+        ConditionalDraws,
+        ConditionalSampler,
+    )
 
     rng = np.random.RandomState(0)
     n = 300
@@ -530,13 +578,16 @@ def test_default_numeric_models_equal_ridgecv_column_by_column(kind):
     alone = ConditionalSampler(X, groups, None, RidgeCV(alphas=RIDGE_ALPHAS))
     served = len(shared.shared.index)
     assert served == {"numeric": 6, "wide": 30, "table": 5, "groups": 4}[kind]
-    for g in range(len(groups)):
-        for ours, theirs in zip(shared.draws(X, g, 2, 0), alone.draws(X, g, 2, 0)):
-            for a, b in zip(ours, theirs):
-                if np.asarray(b).dtype.kind == "f":
-                    # RidgeCV's own numerics vary across scikit-learn releases
-                    # (1e-8 relative with 1.7 on the ill-conditioned wide case).
-                    scale = np.nanstd(b)
-                    np.testing.assert_allclose(a, b, rtol=0, atol=1e-7 * scale)
-                else:
-                    np.testing.assert_array_equal(a, b)
+    ours_draws = ConditionalDraws(shared, X, 2, 0)
+    theirs_draws = ConditionalDraws(alone, X, 2, 0)
+    for r in range(2):
+        ours, theirs = ours_draws.values(r), theirs_draws.values(r)
+        assert len(ours) == len(theirs) == X.shape[1]
+        for a, b in zip(ours, theirs):
+            if np.asarray(b).dtype.kind == "f":
+                # RidgeCV's own numerics vary across scikit-learn releases
+                # (1e-8 relative with 1.7 on the ill-conditioned wide case).
+                scale = np.nanstd(b)
+                np.testing.assert_allclose(a, b, rtol=0, atol=1e-7 * scale)
+            else:
+                np.testing.assert_array_equal(a, b)
