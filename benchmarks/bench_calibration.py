@@ -223,12 +223,13 @@ def report(task, structure, runs):
                 row += f"{rate(reject[:, correlated_null])} | "
             row += f"{rate(reject[:, [0, 1]])} | {seconds:.2f} s |"
             print(row)
-    if task == "regression" and "conditional" in runs[0]:
+    covered = [m for m in ("permutation", "conditional") if m in runs[0]]
+    if task == "regression" and covered:
         truth = truths(structure)
         print("\nCoverage of the 95% intervals (closed form of the linear model):\n")
         print("| method | interval | x0 | x1 | mean estimate x0 / truth |")
         print("|---|---|---|---|---|")
-        for method in ("permutation", "conditional"):
+        for method in covered:
             est = np.array([run[method]["importance"] for run in runs])
             for kind, key in (("Nadeau-Bengio", "ci"), ("plain t over folds", "t_ci")):
                 ci = np.array([run[method][key] for run in runs])

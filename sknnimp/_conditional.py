@@ -9,7 +9,8 @@ columns. For a column ``j`` (or a group of columns):
 - a model ``m_j`` predicts ``x_j`` from the other columns, fitted on the training rows;
 - on the evaluation rows, a numeric ``x_j`` becomes ``m_j(x_-j) + r_π`` with ``r`` its
   residuals ``x_j - m_j(x_-j)`` on those rows and ``π`` a row permutation (one
-  permutation for all numeric columns of a group, keeping their joint residuals);
+  permutation per repeat for all columns, which keeps a group's joint residuals;
+  each group is scored with only its own columns replaced);
   a non-numeric ``x_j`` (categories, strings, booleans) is drawn from the class
   probabilities ``m_j`` predicts, a missing value being one more class;
 - importance = drop in score, ``n_repeats`` times.
