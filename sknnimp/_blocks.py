@@ -351,6 +351,7 @@ def perturbed_network_scores(
     """
     net = model.network
     n_scored = X.shape[0] if rows is None else len(rows)
+    blocks = [_as_slice(block) for block in blocks]  # once, not per row block
     size = block_size(model, n_scored, scoring.summed)
     starts = list(range(0, n_scored, size))
     threads = effective_n_jobs(n_jobs) == 1 and net.threaded_propagation
