@@ -205,20 +205,25 @@ class Scoring:
         )
 
 
+def _network_inputs(model, table):
+    """The network inputs of ``table``'s rows, checked, dense in column order."""
+    inputs = model.transform(table)
+    check_network_inputs(inputs, model.network)
+    return _dense(inputs)
+
+
 def _source_values(model, source, positions):
     """A function of a block giving its new values on the scored rows
     ``positions``."""
     if isinstance(source, FillSource):
         return lambda block: source.inputs[block][None, :]
     if isinstance(source, TableSource):
-        inputs = _dense(model.transform(source.make(positions)))
-        _check_finite(inputs, model.network)
+        inputs = _network_inputs(model, source.make(positions))
         return lambda block: inputs[:, block]
     index = source.index[positions]
     if source.transformed:
         return lambda block: _columns(source.table, block, index)
-    inputs = _dense(model.transform(take_rows(source.table, index)))
-    _check_finite(inputs, model.network)
+    inputs = _network_inputs(model, take_rows(source.table, index))
     return lambda block: inputs[:, block]
 
 
@@ -230,12 +235,8 @@ def prepare_block(model, scoring, X, positions, x_rows):
     if x_rows is None:  # X already holds the scored rows' network inputs
         inputs = X
     else:
-        inputs = model.transform(take_rows(X, x_rows))
-        _check_finite(inputs, net)
-        inputs = _dense(inputs)
+        inputs = _network_inputs(model, take_rows(X, x_rows))
     z1 = net.first_preactivation(inputs)
-    if sparse.issparse(inputs):
-        inputs = inputs.tocsc()  # cheap column access
     outputs = network_outputs(net, z1)
     if scoring.summed:
         base = scoring.contributions(outputs, positions)
@@ -312,10 +313,17 @@ def _positions(positions, changed):
     return positions[changed]
 
 
-def _check_finite(inputs, net):
-    from ._permutation import check_network_inputs
-
-    check_network_inputs(inputs, net)
+def check_network_inputs(Xn, net):
+    """The error the network would raise for missing or infinite inputs (the fast
+    paths never call its own prediction, which checks them)."""
+    values = Xn.data if sparse.issparse(Xn) else Xn
+    if not np.isfinite(values).all():
+        raise ValueError(
+            "Input X contains NaN or infinity where it reaches "
+            f"{type(net.estimator).__name__} (after the preprocessing), which does "
+            "not accept missing values; impute them in the pipeline, e.g. with "
+            "sklearn.impute.SimpleImputer."
+        )
 
 
 def block_size(model, n_rows, summed):
@@ -421,7 +429,7 @@ def _transformed(model, X, rows, sources):
     network inputs."""
     net = model.network
     inputs = model.transform(X)
-    _check_finite(inputs, net)
+    check_network_inputs(inputs, net)
     inputs = inputs.tocsc() if sparse.issparse(inputs) else np.asfortranarray(inputs)
     made = {id(X): inputs}
     n_scored = X.shape[0] if rows is None else len(rows)
@@ -431,12 +439,12 @@ def _transformed(model, X, rows, sources):
             key = id(source.table)
             if key not in made:
                 table = model.transform(source.table)
-                _check_finite(table, net)
+                check_network_inputs(table, net)
                 made[key] = _csc_or_columns(table)
             source = RowSource(made[key], source.index, transformed=True)
         elif isinstance(source, TableSource):
             table = model.transform(source.make(slice(0, n_scored)))
-            _check_finite(table, net)
+            check_network_inputs(table, net)
             table = _csc_or_columns(table)
             source = RowSource(table, np.arange(n_scored), transformed=True)
         new_sources.append(source)

@@ -15,7 +15,6 @@ import numbers
 from functools import partial
 
 import numpy as np
-from scipy import sparse
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -44,6 +43,7 @@ from ._blocks import (
     RowSource,
     Scoring,
     TableSource,
+    check_network_inputs,
     perturbed_network_scores,
 )
 from ._parallel import run_tasks
@@ -258,14 +258,6 @@ def _check_groups(groups, n_features):
     if not checked:
         raise ValueError("groups must hold at least one group.")
     return checked
-
-
-def _dense_columns(X, columns):
-    """``X[:, columns]`` as a dense array (``X`` dense or sparse), a contiguous copy:
-    the fast paths read it once per draw."""
-    if sparse.issparse(X):
-        return X[:, columns].toarray()
-    return X[:, columns]
 
 
 @validate_params(
@@ -637,19 +629,6 @@ def network_score(scorer, estimator, X, y, sample_weight, batch_elements=2**21):
     scorer = scorer if summed is None else SummedScorer(summed)
     placeholder = np.empty((X.shape[0], 0))  # the stand-in reads no input values
     return score(scorer, stand_in(outputs), placeholder, y, sample_weight)
-
-
-def check_network_inputs(Xn, net):
-    """The error the network would raise for missing or infinite inputs (the fast
-    paths never call its own prediction, which checks them)."""
-    values = Xn.data if sparse.issparse(Xn) else Xn
-    if not np.isfinite(values).all():
-        raise ValueError(
-            "Input X contains NaN or infinity where it reaches "
-            f"{type(net.estimator).__name__} (after the preprocessing), which does "
-            "not accept missing values; impute them in the pipeline, e.g. with "
-            "sklearn.impute.SimpleImputer."
-        )
 
 
 def _subsample(rows, *arrays):
