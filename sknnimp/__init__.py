@@ -6,18 +6,22 @@ The public names are :class:`NNImportanceSelector`, :func:`nn_importance`,
 raised when the explained model does no better than a constant prediction.
 """
 
+from ._attributions import attributions
 from ._compare import ImportanceComparison, compare_importances
 from ._display import ComparisonDisplay, ImportanceDisplay
+from ._explanation import Explanation
 from ._importance import nn_importance
 from ._selector import NNImportanceSelector
 from ._significance import PoorModelWarning
 
 __all__ = [
     "ComparisonDisplay",
+    "Explanation",
     "ImportanceComparison",
     "ImportanceDisplay",
     "NNImportanceSelector",
     "PoorModelWarning",
+    "attributions",
     "compare_importances",
     "nn_importance",
 ]
