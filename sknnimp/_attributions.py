@@ -29,7 +29,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import sparse
 from sklearn.base import is_classifier
-from sklearn.utils import check_random_state
+from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -53,6 +53,11 @@ BACKGROUND_ROWS = 100
 PAIRS_PER_ROUND = 8
 MIN_PAIRS = 16
 MAX_PAIRS = 1000
+
+#: SAGE: samples (a row, a permutation and its reverse) per round, and the default
+#: cap.
+SAGE_ROUND = 32
+SAGE_MAX_SAMPLES = 2048
 
 ATTRIBUTION_METHODS = ("shap", "integrated_gradients", "gradient", "gradient_x_input")
 
@@ -120,6 +125,38 @@ class NetworkGame:
     def row(self, x_inputs):
         """The game of one explained row (its network inputs ``x_inputs``)."""
         return _NetworkRow(self, x_inputs)
+
+    def chains_of_rows(self, inputs, rows, orders):
+        """``v`` along ``orders[i]`` for the row of network inputs
+        ``inputs[rows[i]]``, all rows at once: (m, p + 1, K)."""
+        hidden = self.w1.shape[1]
+        n_b, p = self.n_background, self.n_players
+        out = np.empty((len(rows), p + 1, self.n_outputs))
+        step = max(1, BLOCK_ELEMENTS // ((p + 1) * n_b * hidden))
+        for start in range(0, len(rows), step):
+            part = slice(start, min(start + step, len(rows)))
+            m = part.stop - part.start
+            diff = inputs[rows[part]][:, None, :] - self.background_inputs[None]
+            z = np.empty((m, p + 1, n_b, hidden))
+            z[:, 0] = self.z_background
+            for k, idx in enumerate(self.inputs):
+                if len(idx):
+                    z[:, k + 1] = diff[:, :, idx] @ self.w1[idx]
+                else:
+                    z[:, k + 1] = 0.0
+            ordered = np.take_along_axis(
+                z[:, 1:], orders[part][:, :, None, None], axis=1
+            )
+            np.cumsum(ordered, axis=1, out=z[:, 1:])
+            z[:, 1:] += z[:, :1]
+            flat = z.reshape(-1, hidden)
+            size = batch_rows(self.dense, len(flat))
+            outputs = np.empty((len(flat), self.dense.n_outputs))
+            for first in range(0, len(flat), size):
+                batch = slice(first, min(first + size, len(flat)))
+                outputs[batch] = self.dense.propagate(flat[batch], overwrite=True)
+            out[part] = self._final(outputs).reshape(m, p + 1, n_b, -1).mean(axis=2)
+        return out
 
     def rows(self, X):
         """``(network inputs of X's rows, outputs)``."""
@@ -308,9 +345,13 @@ def make_game(estimator, players, background, X):
     return TableGame(estimator, players, background, n_columns(X))
 
 
-def _row_items(game, X):
-    """``(row games, outputs of the rows)`` for the rows of ``X``."""
-    inputs, outputs = game.rows(X)
+def _row_items(game, X, inputs=None):
+    """``(row games, outputs of the rows)`` for the rows of ``X`` (given their
+    ``inputs``, the outputs are None)."""
+    if inputs is None:
+        inputs, outputs = game.rows(X)
+    else:
+        outputs = None
     if isinstance(game, NetworkGame):
         return (lambda i: game.row(inputs[i])), outputs
     return (lambda i: game.row(take_rows(X, [i]))), outputs
@@ -382,6 +423,60 @@ def sampled_shapley(row, p, rng, *, n_pairs, tol, scale):
     else:
         stderr = np.full_like(values, np.nan)
     return values, stderr, len(samples), converged or tol is None
+
+
+def shapley_values(
+    estimator,
+    X,
+    players,
+    background,
+    rng,
+    *,
+    max_exact_columns=MAX_EXACT_COLUMNS,
+    n_permutations="auto",
+    tol=0.01,
+):
+    """Shapley values of every row of ``X`` for ``players`` (lists of columns).
+
+    Returns a Bunch with ``phi`` (the values) and ``stderr`` of shape (n_rows,
+    n_players, n_outputs), ``base`` (n_outputs,) (the mean output over the background),
+    ``exact``, and for sampled values ``pairs`` and ``converged`` per row (else
+    None). Each row's permutations come from its own seed, drawn from ``rng``.
+    """
+    game = make_game(estimator, players, background, X)
+    row_of, _ = _row_items(game, X)
+    p = len(players)
+    n, K = X.shape[0], game.n_outputs
+    values = np.empty((n, p, K))
+    stderr = np.zeros((n, p, K))
+    pairs = converged = None
+    exact = p <= max_exact_columns
+    if exact:
+        for i in range(n):
+            values[i] = exact_shapley(row_of(i), p)
+    else:
+        scale = game.background_outputs.std(axis=0)
+        cap = MAX_PAIRS if n_permutations == "auto" else n_permutations
+        seeds = rng.randint(2**31 - 1, size=n)
+        pairs = np.empty(n, dtype=int)
+        converged = np.empty(n, dtype=bool)
+        for i in range(n):
+            values[i], stderr[i], pairs[i], converged[i] = sampled_shapley(
+                row_of(i),
+                p,
+                np.random.RandomState(seeds[i]),
+                n_pairs=cap,
+                tol=tol if n_permutations == "auto" else None,
+                scale=scale,
+            )
+    return Bunch(
+        phi=values,
+        stderr=stderr,
+        base=game.background_outputs.mean(axis=0),
+        exact=exact,
+        pairs=pairs,
+        converged=converged,
+    )
 
 
 # ------------------------------------------------------------------- gradients
@@ -487,18 +582,31 @@ def _dense_inputs(model, X):
 
 
 def _losses(predictions, y, classifier, classes):
-    """Loss of every prediction (..., K) against one row's target ``y``."""
+    """Loss of predictions (m, c, K) against the targets ``y`` of their m rows:
+    shape (m, c)."""
     if not classifier:
-        return ((predictions - np.asarray(y, dtype=float)) ** 2).mean(axis=-1)
-    probabilities = np.clip(predictions, 1e-15, 1.0)
+        y = np.asarray(y, dtype=float).reshape(len(y), 1, -1)
+        return ((predictions - y) ** 2).mean(axis=-1)
     y = np.asarray(y)
-    if y.ndim == 0:  # one class label
-        index = int(np.flatnonzero(classes == y)[0])
-        return -np.log(probabilities[..., index] / probabilities.sum(axis=-1))
+    if y.ndim == 1:  # class labels
+        index = np.searchsorted(classes, y)
+        probabilities = np.clip(predictions, 1e-15, 1.0)
+        picked = np.take_along_axis(probabilities, index[:, None, None], axis=2)
+        return -np.log(picked[:, :, 0] / probabilities.sum(axis=-1))
     # Multilabel: binary cross-entropy, mean over labels.
     inside = np.clip(predictions, 1e-15, 1 - 1e-15)
-    y = y.astype(float)
+    y = y.astype(float)[:, None, :]
     return -(y * np.log(inside) + (1 - y) * np.log(1 - inside)).mean(axis=-1)
+
+
+def _chains_of_rows(game, X, inputs, rows, orders):
+    """``v`` along ``orders[i]`` for row ``rows[i]``: (m, p + 1, K)."""
+    if isinstance(game, NetworkGame) and game.dense is not None:
+        return game.chains_of_rows(inputs, rows, orders)
+    row_of, _ = _row_items(game, X, inputs)
+    return np.array(
+        [row_of(i).chains(order[None])[0] for i, order in zip(rows, orders)]
+    )
 
 
 def sage_values(
@@ -511,7 +619,7 @@ def sage_values(
     sample_weight=None,
     n_samples="auto",
     tol=0.025,
-    max_samples=4096,
+    max_samples=SAGE_MAX_SAMPLES,
     random_state=None,
 ):
     """SAGE values: Shapley values of the loss, with absent players marginalized
@@ -521,17 +629,17 @@ def sage_values(
     player ``k`` joins the players before it (squared error, mean over outputs, for
     regressors; log loss for classifiers). Rows are drawn with probability
     proportional to ``sample_weight``, each with a random permutation and its
-    reverse (one sample: their mean). With ``n_samples="auto"``, rounds are drawn
-    until every standard error is at most ``tol`` times the range of the values
-    (Covert et al.'s criterion) or ``max_samples`` samples were drawn. The values
-    add up to the loss of the background's mean prediction minus the model's mean
-    loss.
+    reverse (one sample: their mean). With ``n_samples="auto"``, rounds of
+    :data:`SAGE_ROUND` samples are drawn until every standard error is at most
+    ``tol`` times the range of the values (Covert et al.'s criterion) or
+    ``max_samples`` samples were drawn. The values add up to the loss of the
+    background's mean prediction minus the model's mean loss.
 
     Returns ``(values (p,), stderr (p,), n_samples used)``.
     """
     rng = check_random_state(random_state)
     game = make_game(estimator, players, background, X)
-    row_of, _ = _row_items(game, X)
+    inputs, _ = game.rows(X)
     classifier = is_classifier(estimator)
     classes = np.asarray(getattr(estimator, "classes_", []))
     n, p = X.shape[0], len(players)
@@ -541,27 +649,24 @@ def sage_values(
         w = w / w.sum()
     cap = max_samples if n_samples == "auto" else int(n_samples)
     y = np.asarray(y)
-    samples = []
+    samples = np.empty((0, p))
     while len(samples) < cap:
-        m = min(PAIRS_PER_ROUND * 4, cap - len(samples))
+        m = min(SAGE_ROUND, cap - len(samples))
         rows = rng.choice(n, size=m, p=w)
-        for i in rows:
-            order = rng.permutation(p)
-            both = np.stack([order, order[::-1]])
-            loss = _losses(row_of(i).chains(both), y[i], classifier, classes)
-            decrease = -np.diff(loss, axis=1)  # (2, p)
-            phi = np.empty_like(decrease)
-            phi[np.arange(2)[:, None], both] = decrease
-            samples.append(phi.mean(axis=0))
+        orders = np.array([rng.permutation(p) for _ in range(m)])
+        both_rows = np.concatenate([rows, rows])
+        both = np.concatenate([orders, orders[:, ::-1]])
+        chain = _chains_of_rows(game, X, inputs, both_rows, both)
+        decrease = -np.diff(_losses(chain, y[both_rows], classifier, classes), axis=1)
+        phi = np.empty_like(decrease)
+        phi[np.arange(2 * m)[:, None], both] = decrease
+        samples = np.concatenate([samples, 0.5 * (phi[:m] + phi[m:])])
         if n_samples == "auto" and len(samples) >= 2:
-            values = np.mean(samples, axis=0)
-            stderr = np.std(samples, axis=0, ddof=1) / math.sqrt(len(samples))
+            values = samples.mean(axis=0)
+            stderr = samples.std(axis=0, ddof=1) / math.sqrt(len(samples))
             spread = np.ptp(values)
-            if spread > 0 and np.all(stderr <= tol * spread):
+            if np.all(stderr <= tol * spread):
                 break
-            if spread == 0 and np.all(stderr == 0):
-                break
-    samples = np.asarray(samples)
     stderr = (
         samples.std(axis=0, ddof=1) / math.sqrt(len(samples))
         if len(samples) > 1
@@ -735,34 +840,20 @@ default="shap"
     background = choose_background(X, background, rng)
     players = [np.array([j]) for j in range(n_columns(X))]
     feature_names = names or [f"x{j}" for j in range(n_columns(X))]
-    p = len(players)
     if method == "shap":
-        game = make_game(estimator, players, background, X)
-        row_of, outputs = _row_items(game, X)
-        base = game.background_outputs.mean(axis=0)
-        exact = p <= max_exact_columns
-        n, K = X.shape[0], game.n_outputs
-        values = np.empty((n, p, K))
-        stderr = np.zeros((n, p, K))
-        pairs = converged = None
-        if exact:
-            for i in range(n):
-                values[i] = exact_shapley(row_of(i), p)
-        else:
-            scale = game.background_outputs.std(axis=0)
-            cap = MAX_PAIRS if n_permutations == "auto" else n_permutations
-            seeds = rng.randint(2**31 - 1, size=n)
-            pairs = np.empty(n, dtype=int)
-            converged = np.empty(n, dtype=bool)
-            for i in range(n):
-                values[i], stderr[i], pairs[i], converged[i] = sampled_shapley(
-                    row_of(i),
-                    p,
-                    np.random.RandomState(seeds[i]),
-                    n_pairs=cap,
-                    tol=tol if n_permutations == "auto" else None,
-                    scale=scale,
-                )
+        shap = shapley_values(
+            estimator,
+            X,
+            players,
+            background,
+            rng,
+            max_exact_columns=max_exact_columns,
+            n_permutations=n_permutations,
+            tol=tol,
+        )
+        values, stderr, base = shap.phi, shap.stderr, shap.base
+        n, K = values.shape[0], values.shape[2]
+        exact, pairs, converged = shap.exact, shap.pairs, shap.converged
         output_names = _output_names(estimator, K)
         return Explanation(
             _squeeze(values, output_names),
@@ -826,3 +917,56 @@ default="shap"
         output_names=output_names,
         completeness_gap=None if gap is None else _squeeze(gap, output_names),
     )
+
+
+# ------------------------------------------------------------- global forms
+
+#: Attributions with a global form in ``nn_importance`` and the selector.
+GLOBAL_METHODS = ("shap", "integrated_gradients", "sage")
+
+
+def global_importance(
+    estimator,
+    X_train,
+    X_eval,
+    y_eval,
+    w_eval,
+    players,
+    *,
+    method,
+    background,
+    random_state,
+):
+    """One importance per player from per-row attributions on ``X_eval``.
+
+    ``"shap"`` and ``"integrated_gradients"``: the mean over rows (weighted by
+    ``w_eval``) of the absolute values, averaged over outputs; ``"sage"``: the SAGE
+    values (drop in loss, squared error or log loss). ``background`` is a table, an
+    int (rows sampled from ``X_train``) or None (up to 100 of them); the default
+    baseline of integrated gradients is the background's mean network input.
+    """
+    rng = check_random_state(random_state)
+    if background is None or isinstance(background, Integral):
+        background = choose_background(X_train, background, rng)
+    if method == "sage":
+        values, _, _ = sage_values(
+            estimator,
+            X_eval,
+            y_eval,
+            players,
+            background,
+            sample_weight=w_eval,
+            random_state=rng,
+        )
+        return values
+    if method == "shap":
+        per_row = shapley_values(estimator, X_eval, players, background, rng).phi
+    else:
+        model = _gradient_model(estimator, method)
+        baseline_inputs = _dense_inputs(model, background).mean(axis=0)
+        per_row, _, _, _ = integrated_gradients(
+            model, X_eval, players, baseline_inputs, n_steps=32
+        )
+    magnitude = np.abs(per_row).mean(axis=2)  # (n, players)
+    w = np.ones(len(magnitude)) if w_eval is None else np.asarray(w_eval, float)
+    return w @ magnitude / w.sum()

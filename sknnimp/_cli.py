@@ -25,7 +25,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
 from ._compare import compare_importances
 from ._default import default_estimator
-from ._methods import METHODS
+from ._methods import DEFAULT_METHODS, METHODS
 from ._significance import PoorModelWarning
 from ._tables import numeric_columns
 
@@ -71,8 +71,11 @@ def _parser():
     )
     parser.add_argument(
         "--methods",
-        default=",".join(METHODS),
-        help=f"comma-separated, among {','.join(METHODS)} (default: all)",
+        default=",".join(DEFAULT_METHODS),
+        help=(
+            f"comma-separated, among {','.join(METHODS)} (default: all but the "
+            "attributions shap, integrated_gradients and sage)"
+        ),
     )
     parser.add_argument(
         "--cv",

@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted
 
 from ._importance import nn_importance
-from ._methods import METHODS, NETWORK_METHODS
+from ._methods import DEFAULT_METHODS, METHODS, NEEDS_NETWORK, NETWORK_METHODS
 from ._parallel import refit
 from ._significance import PoorModelWarning
 from ._tables import column_names
@@ -344,9 +344,11 @@ def compare_importances(
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Targets.
     methods : list of str, default=None
-        Methods to compute; ``None`` means every method that applies to each model.
-        The network-reading methods are skipped for other estimators, and the
-        comparison records why in ``skipped``.
+        Methods to compute; ``None`` means every method that applies to each model
+        but the attributions (``"shap"``, ``"integrated_gradients"``, ``"sage"``),
+        which are costlier and computed when named. The methods that need a network
+        are skipped for other estimators, and the comparison records why in
+        ``skipped``.
     cv : int, cross-validation generator or iterable, default=None
         Passed to every method: ``None`` measures on ``X``; otherwise cross-fitted on
         held-out folds.
@@ -399,7 +401,7 @@ def compare_importances(
     {('forest', 'gradient'): 'needs the weights of a network (RandomForestRegressor)'}
     """
     estimators = estimator if isinstance(estimator, dict) else {"model": estimator}
-    requested = list(METHODS) if methods is None else list(methods)
+    requested = list(DEFAULT_METHODS) if methods is None else list(methods)
     unknown = sorted(set(requested) - set(METHODS))
     if unknown:
         raise ValueError(f"Unknown methods {unknown}; choose among {list(METHODS)}.")
@@ -414,7 +416,7 @@ def compare_importances(
         reason = _not_a_network(model)
         models[name] = _fitted(model, X, y)
         for method in requested:
-            if method in NETWORK_METHODS and reason is not None:
+            if method in NEEDS_NETWORK and reason is not None:
                 skipped[(name, method)] = reason
                 continue
             try:
@@ -426,7 +428,7 @@ def compare_importances(
             except TypeError as exc:
                 # Known only once fitted: a network without dense layers (for the
                 # weight-reading methods) or a step that mixes columns.
-                if method not in NETWORK_METHODS:
+                if method not in NEEDS_NETWORK:
                     raise
                 skipped[(name, method)] = str(exc)
                 continue

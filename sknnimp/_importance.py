@@ -25,11 +25,13 @@ from sklearn.utils.validation import (
 )
 
 from ._ablation import ablation_importance, resolve_retrain
+from ._attributions import GLOBAL_METHODS, global_importance
 from ._conditional import conditional_importance, conditional_models
 from ._groups import DEFAULT_GROUP_THRESHOLD, expand, resolve_groups
 from ._methods import (
     AGNOSTIC_METHODS,
     METHODS,
+    NEEDS_NETWORK,
     NETWORK_METHODS,
     OUTPUT_METHODS,
     gradient_importance,
@@ -68,12 +70,12 @@ def check_method_applies(estimator, method):
     Only the structure is checked (the estimator may be unfitted); a preprocessing step
     that mixes columns is found when the fitted model is read.
     """
-    if method not in NETWORK_METHODS:
+    if method not in NEEDS_NETWORK:
         return
     try:
         check_network(estimator)
     except TypeError as exc:
-        working = ", ".join(map(repr, AGNOSTIC_METHODS))
+        working = ", ".join(map(repr, (*AGNOSTIC_METHODS, "shap", "sage")))
         raise TypeError(
             f"method={method!r} reads a network through the columns it comes from, "
             f"but: {exc} Methods that work with any estimator: {working}."
@@ -240,6 +242,12 @@ def check_table(X):
         "null_repeats": [Interval(Integral, 0, None, closed="left")],
         "test": [StrOptions(set(TESTS))],
         "conditional_estimator": [HasMethods(["fit", "predict"]), dict, None],
+        "background": [
+            "array-like",
+            "sparse matrix",
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
         "sample_weight": ["array-like", None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -264,6 +272,7 @@ def nn_importance(
     null_repeats=0,
     test="t",
     conditional_estimator=None,
+    background=None,
     sample_weight=None,
     n_jobs=None,
     random_state=None,
@@ -294,11 +303,19 @@ def nn_importance(
         importance is measured on is reported, and a model no better than a constant
         prediction raises :class:`~sknnimp.PoorModelWarning`.
     method : {"weights", "garson", "olden", "gradient", "probe", "permutation", \
-"conditional", "ablation"}, default="gradient"
+"conditional", "ablation", "shap", "integrated_gradients", "sage"}, \
+default="gradient"
         The importance definition; see the package documentation. ``conditional``
         replaces a column by its prediction from the other columns plus permuted
         residuals (numeric) or by a draw of the predicted class (other columns):
-        what the column adds to the others.
+        what the column adds to the others. ``shap`` and ``integrated_gradients``:
+        the mean over the rows of the absolute per-row attribution (see
+        :func:`~sknnimp.attributions`; a group of columns is one player of the
+        Shapley game), averaged over outputs. ``sage``: Shapley values of the loss
+        (Covert et al. 2020), the drop in squared error (regressors) or log loss
+        (classifiers) that a column brings, with absent columns averaged over
+        ``background``; it needs ``y``. ``shap`` and ``sage`` work with any
+        estimator.
     fill : {"mean", "median", "zero", "drop"} or float, default="mean"
         Ablation only: what replaces the ablated column.
     retrain : {"warm", "cold", "none", "auto"}, default="auto"
@@ -347,6 +364,11 @@ def nn_importance(
         the training rows): a regressor for numeric columns, a classifier for the
         others, or a dict with keys ``"numeric"`` and ``"categorical"``. ``None``:
         ``RidgeCV`` and ``LogisticRegression``.
+    background : array-like, DataFrame, int or None, default=None
+        ``shap``, ``integrated_gradients``, ``sage``: rows standing in for absent
+        columns (whose mean network input is the baseline of integrated
+        gradients); an int: that many rows of the training data (the rows given,
+        or the training folds with ``cv``) drawn at random; None: up to 100 of them.
     sample_weight : array-like of shape (n_samples,), default=None
         Weights of the rows in means, spreads and scores.
     n_jobs : int, default=None
@@ -400,7 +422,7 @@ def nn_importance(
     if y is not None:
         y = check_array(y, ensure_2d=False, dtype=None)
         check_consistent_length(X, y)
-    elif method in AGNOSTIC_METHODS or null_repeats or cv is not None:
+    elif method in (*AGNOSTIC_METHODS, "sage") or null_repeats or cv is not None:
         raise ValueError(
             f"method={method!r} with null_repeats={null_repeats} and cv={cv!r} needs "
             "y: it scores the model, refits it on a permuted target, or fits it on "
@@ -408,6 +430,12 @@ def nn_importance(
         )
     if method == "conditional":
         conditional_models(conditional_estimator)  # a wrong dict fails here
+    if background is not None and not isinstance(background, Integral):
+        background, _ = check_table(background)
+        if n_columns(background) != n_columns(X):
+            raise ValueError(
+                f"background has {n_columns(background)} columns, X has {n_columns(X)}."
+            )
     if sample_weight is not None:
         sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
     group_list = resolve_groups(
@@ -424,6 +452,7 @@ def nn_importance(
         max_samples=max_samples,
         cv=cv,
         conditional_estimator=conditional_estimator,
+        background=background,
     )
     measured = _measure(
         estimator,
@@ -589,6 +618,7 @@ def _measure(
     max_samples,
     cv,
     conditional_estimator,
+    background,
     rowwise,
     random_state,
     n_jobs,
@@ -633,6 +663,23 @@ def _measure(
             continue
         if method == "ablation":
             continue  # all folds at once, below
+        if method in GLOBAL_METHODS:
+            draws.append(
+                global_importance(
+                    model,
+                    X_train,
+                    X_eval,
+                    y_eval,
+                    w_eval,
+                    groups,
+                    method=method,
+                    background=background,
+                    random_state=random_state.randint(2**31 - 1),
+                )[:, None]
+            )
+            if scorer is not None:
+                baselines.append(score(scorer, model, X_eval, y_eval, w_eval))
+            continue
         # Without cv, the caller's random_state is used as is, so that permutation
         # draws are those of sklearn.inspection.permutation_importance.
         seed = random_state if cv is None else random_state.randint(2**31 - 1)

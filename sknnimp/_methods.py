@@ -183,4 +183,16 @@ OUTPUT_METHODS = ("olden", "gradient", "probe")
 #: Methods that work for any estimator with ``fit`` and ``predict``.
 AGNOSTIC_METHODS = ("permutation", "conditional", "ablation")
 
-METHODS = (*NETWORK_METHODS, *AGNOSTIC_METHODS)
+#: Global forms of per-row attributions: ``shap`` and ``sage`` work for any
+#: estimator, ``integrated_gradients`` needs a network.
+ATTRIBUTION_METHODS = ("shap", "integrated_gradients", "sage")
+
+METHODS = (*NETWORK_METHODS, *AGNOSTIC_METHODS, *ATTRIBUTION_METHODS)
+
+#: Methods that need the estimator to be a network.
+NEEDS_NETWORK = (*NETWORK_METHODS, "integrated_gradients")
+
+#: The methods run when none are named (the command line, ``compare_importances``):
+#: the attributions cost a model evaluation per coalition and row, and are asked
+#: for by name.
+DEFAULT_METHODS = (*NETWORK_METHODS, *AGNOSTIC_METHODS)

@@ -196,6 +196,10 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         is used for numeric columns, a classifier for the others; a dict may give
         both (keys ``"numeric"``, ``"categorical"``). ``None``: ``RidgeCV`` and
         ``LogisticRegression``.
+    background : array-like, DataFrame, int or None, default=None
+        ``shap``, ``integrated_gradients`` and ``sage``: rows standing in for absent
+        columns (see :func:`~sknnimp.attributions`); an int: that many training rows
+        drawn at random; None: up to 100 of them.
     threshold : str or float, default=None
         Features whose importance is greater than or equal to it are kept: a float,
         ``"mean"``, ``"median"`` or a scaled reference such as ``"1.25*mean"``
@@ -312,6 +316,12 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         "null_repeats": [Interval(Integral, 0, None, closed="left")],
         "test": [StrOptions(set(TESTS))],
         "conditional_estimator": [HasMethods(["fit", "predict"]), dict, None],
+        "background": [
+            "array-like",
+            "sparse matrix",
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
         "threshold": [Real, str, None],
         "alpha": [Interval(Real, 0, 1, closed="neither")],
         "max_features": [Interval(Integral, 0, None, closed="left"), callable, None],
@@ -338,6 +348,7 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         null_repeats=0,
         test="t",
         conditional_estimator=None,
+        background=None,
         threshold=None,
         alpha=0.05,
         max_features=None,
@@ -360,6 +371,7 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         self.null_repeats = null_repeats
         self.test = test
         self.conditional_estimator = conditional_estimator
+        self.background = background
         self.threshold = threshold
         self.alpha = alpha
         self.max_features = max_features
@@ -371,7 +383,9 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
 
     def _needs_y(self):
         return (
-            not self.prefit or self.method in AGNOSTIC_METHODS or (self.cv is not None)
+            not self.prefit
+            or self.method in (*AGNOSTIC_METHODS, "sage")
+            or (self.cv is not None)
         )
 
     def _clear_fitted_state(self):
@@ -459,6 +473,7 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
             null_repeats=self.null_repeats,
             test=self.test,
             conditional_estimator=self.conditional_estimator,
+            background=self.background,
             random_state=self.random_state,
         )
         measure = check_memory(self.memory).cache(

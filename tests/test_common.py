@@ -8,6 +8,7 @@ from sknnimp import NNImportanceSelector
 METHODS = ["weights", "garson", "olden", "gradient", "probe", "permutation", "ablation"]
 # Newer methods on the small networks only (the suite's time is bounded).
 LATER_METHODS = ["conditional"]
+ATTRIBUTION_METHODS = ["shap", "integrated_gradients", "sage"]
 
 # Small, fast networks: the checks fit hundreds of them.
 _NETWORKS = {
@@ -29,6 +30,11 @@ def _selectors():
     for method in LATER_METHODS:
         for network in _NETWORKS.values():
             yield NNImportanceSelector(network, method=method)
+    # Attributions against a small background (a coalition costs a pass over it),
+    # on the small networks.
+    for method in ATTRIBUTION_METHODS:
+        for kind in ("regressor", "classifier"):
+            yield NNImportanceSelector(_NETWORKS[kind], method=method, background=10)
     # Per-row tests on held-out folds.
     yield NNImportanceSelector(_NETWORKS["regressor"], method="conditional", cv=3)
     yield NNImportanceSelector(
@@ -50,6 +56,18 @@ def _expected_failed_checks(selector):
         reason = (
             "the default network's long L-BFGS run reaches slightly different "
             "optima for weighted and for repeated rows (non-convex loss, rounding)"
+        )
+        return {
+            "check_sample_weight_equivalence_on_dense_data": reason,
+            "check_sample_weight_equivalence_on_sparse_data": reason,
+        }
+    if selector.method in ATTRIBUTION_METHODS:
+        # The background is a random sample of the training rows (and SAGE draws
+        # rows at random): a repeated row changes which rows are drawn, so weighted
+        # and repeated data give different (equally valid) estimates.
+        reason = (
+            "the background is a random sample of the training rows and SAGE "
+            "samples rows: repeated rows change the draws"
         )
         return {
             "check_sample_weight_equivalence_on_dense_data": reason,
