@@ -57,7 +57,7 @@ MAX_PAIRS = 1000
 #: SAGE: samples (a row, a permutation and its reverse) per round, and the default
 #: cap.
 SAGE_ROUND = 32
-SAGE_MAX_SAMPLES = 2048
+SAGE_MAX_SAMPLES = 8192
 
 ATTRIBUTION_METHODS = ("shap", "integrated_gradients", "gradient", "gradient_x_input")
 
@@ -924,6 +924,10 @@ default="shap"
 #: Attributions with a global form in ``nn_importance`` and the selector.
 GLOBAL_METHODS = ("shap", "integrated_gradients", "sage")
 
+#: The global form of ``"shap"`` averages over at most this many evaluation rows
+#: (a seeded sample without replacement).
+GLOBAL_SHAP_ROWS = 500
+
 
 def global_importance(
     estimator,
@@ -940,7 +944,8 @@ def global_importance(
     """One importance per player from per-row attributions on ``X_eval``.
 
     ``"shap"`` and ``"integrated_gradients"``: the mean over rows (weighted by
-    ``w_eval``) of the absolute values, averaged over outputs; ``"sage"``: the SAGE
+    ``w_eval``; for ``"shap"``, a sample of at most :data:`GLOBAL_SHAP_ROWS` rows)
+    of the absolute values, averaged over outputs; ``"sage"``: the SAGE
     values (drop in loss, squared error or log loss). ``background`` is a table, an
     int (rows sampled from ``X_train``) or None (up to 100 of them); the default
     baseline of integrated gradients is the background's mean network input.
@@ -959,7 +964,12 @@ def global_importance(
             random_state=rng,
         )
         return values
+    w = None if w_eval is None else np.asarray(w_eval, float)
     if method == "shap":
+        if X_eval.shape[0] > GLOBAL_SHAP_ROWS:
+            rows = np.sort(rng.choice(X_eval.shape[0], GLOBAL_SHAP_ROWS, replace=False))
+            X_eval = take_rows(X_eval, rows)
+            w = None if w is None else w[rows]
         per_row = shapley_values(estimator, X_eval, players, background, rng).phi
     else:
         model = _gradient_model(estimator, method)
@@ -968,5 +978,5 @@ def global_importance(
             model, X_eval, players, baseline_inputs, n_steps=32
         )
     magnitude = np.abs(per_row).mean(axis=2)  # (n, players)
-    w = np.ones(len(magnitude)) if w_eval is None else np.asarray(w_eval, float)
+    w = np.ones(len(magnitude)) if w is None else w
     return w @ magnitude / w.sum()

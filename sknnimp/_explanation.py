@@ -98,12 +98,15 @@ class Explanation:
         )
 
     def output(self, which):
-        """The explanation of one output: its index, or its name (a class)."""
+        """The explanation of one output: its index (an int), or its name (a class
+        label of another type, ``True`` included)."""
         if self.values.ndim == 2:
             if which in (0, None):
                 return self
             raise IndexError("This explanation has a single output.")
-        if not isinstance(which, (int, np.integer)):
+        if isinstance(which, (bool, np.bool_)) or not isinstance(
+            which, (int, np.integer)
+        ):
             names = [str(name) for name in self.output_names]
             if str(which) not in names:
                 raise KeyError(f"No output {which!r}; the outputs are {names}.")

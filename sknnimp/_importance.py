@@ -311,7 +311,8 @@ default="gradient"
         what the column adds to the others. ``shap`` and ``integrated_gradients``:
         the mean over the rows of the absolute per-row attribution (see
         :func:`~sknnimp.attributions`; a group of columns is one player of the
-        Shapley game), averaged over outputs. ``sage``: Shapley values of the loss
+        Shapley game), averaged over outputs; ``shap`` explains a seeded sample of
+        at most 500 rows. ``sage``: Shapley values of the loss
         (Covert et al. 2020), the drop in squared error (regressors) or log loss
         (classifiers) that a column brings, with absent columns averaged over
         ``background``; it needs ``y``. ``shap`` and ``sage`` work with any
