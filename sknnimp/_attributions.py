@@ -27,6 +27,7 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import effective_n_jobs
 from scipy import sparse
 from sklearn.base import is_classifier
 from sklearn.utils import Bunch, check_random_state
@@ -435,40 +436,56 @@ def shapley_values(
     max_exact_columns=MAX_EXACT_COLUMNS,
     n_permutations="auto",
     tol=0.01,
+    n_jobs=None,
 ):
     """Shapley values of every row of ``X`` for ``players`` (lists of columns).
 
     Returns a Bunch with ``phi`` (the values) and ``stderr`` of shape (n_rows,
     n_players, n_outputs), ``base`` (n_outputs,) (the mean output over the background),
     ``exact``, and for sampled values ``pairs`` and ``converged`` per row (else
-    None). Each row's permutations come from its own seed, drawn from ``rng``.
+    None). Each row's permutations come from its own seed, drawn from ``rng``, so
+    the values do not depend on ``n_jobs`` (rows are shared out in chunks, see
+    :func:`~sknnimp._parallel.run_tasks`).
     """
+    from ._parallel import blas_threads, run_tasks
+
     game = make_game(estimator, players, background, X)
     row_of, _ = _row_items(game, X)
     p = len(players)
     n, K = X.shape[0], game.n_outputs
-    values = np.empty((n, p, K))
+    exact = p <= max_exact_columns
+    seeds = None if exact else rng.randint(2**31 - 1, size=n)
+    sampling = dict(
+        n_pairs=MAX_PAIRS if n_permutations == "auto" else n_permutations,
+        tol=tol if n_permutations == "auto" else None,
+        scale=game.background_outputs.std(axis=0),
+    )
+
+    def explain(rows):
+        if exact:
+            return [(exact_shapley(row_of(i), p), 0.0, 0, True) for i in rows]
+        return [
+            sampled_shapley(row_of(i), p, np.random.RandomState(seeds[i]), **sampling)
+            for i in rows
+        ]
+
+    workers = max(effective_n_jobs(n_jobs), blas_threads())
+    n_chunks = min(n, 4 * workers) if workers > 1 else 1
+    chunks = [c for c in np.array_split(np.arange(n), n_chunks) if len(c)]
+    results = [
+        item
+        for part in run_tasks(
+            explain, [(c,) for c in chunks], n_jobs=n_jobs, threads=True
+        )
+        for item in part
+    ]
+    values = np.array([r[0] for r in results]).reshape(n, p, K)
     stderr = np.zeros((n, p, K))
     pairs = converged = None
-    exact = p <= max_exact_columns
-    if exact:
-        for i in range(n):
-            values[i] = exact_shapley(row_of(i), p)
-    else:
-        scale = game.background_outputs.std(axis=0)
-        cap = MAX_PAIRS if n_permutations == "auto" else n_permutations
-        seeds = rng.randint(2**31 - 1, size=n)
-        pairs = np.empty(n, dtype=int)
-        converged = np.empty(n, dtype=bool)
-        for i in range(n):
-            values[i], stderr[i], pairs[i], converged[i] = sampled_shapley(
-                row_of(i),
-                p,
-                np.random.RandomState(seeds[i]),
-                n_pairs=cap,
-                tol=tol if n_permutations == "auto" else None,
-                scale=scale,
-            )
+    if not exact:
+        stderr[:] = np.array([r[1] for r in results]).reshape(n, p, K)
+        pairs = np.array([r[2] for r in results], dtype=int)
+        converged = np.array([r[3] for r in results], dtype=bool)
     return Bunch(
         phi=values,
         stderr=stderr,
@@ -738,6 +755,7 @@ def _squeeze(values, output_names):
             Interval(Integral, 1, None, closed="left"),
         ],
         "tol": [Interval(Real, 0, None, closed="neither")],
+        "n_jobs": [Integral, None],
         "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
@@ -753,6 +771,7 @@ def attributions(
     max_exact_columns=MAX_EXACT_COLUMNS,
     n_permutations="auto",
     tol=0.01,
+    n_jobs=None,
     random_state=None,
 ):
     """Attribute each row's prediction to its original columns.
@@ -804,6 +823,10 @@ default="shap"
         1000 pairs.
     tol : float, default=0.01
         The convergence criterion of ``n_permutations="auto"``.
+    n_jobs : int, default=None
+        ``"shap"``: parallel jobs over the rows. With None, the rows are shared out
+        among threads of this process, as many as BLAS may use. The values do not
+        depend on it.
     random_state : int, RandomState instance or None, default=None
         Seeds the background sample and the permutations.
 
@@ -850,6 +873,7 @@ default="shap"
             max_exact_columns=max_exact_columns,
             n_permutations=n_permutations,
             tol=tol,
+            n_jobs=n_jobs,
         )
         values, stderr, base = shap.phi, shap.stderr, shap.base
         n, K = values.shape[0], values.shape[2]
@@ -940,6 +964,7 @@ def global_importance(
     method,
     background,
     random_state,
+    n_jobs=None,
 ):
     """One importance per player from per-row attributions on ``X_eval``.
 
@@ -970,7 +995,9 @@ def global_importance(
             rows = np.sort(rng.choice(X_eval.shape[0], GLOBAL_SHAP_ROWS, replace=False))
             X_eval = take_rows(X_eval, rows)
             w = None if w is None else w[rows]
-        per_row = shapley_values(estimator, X_eval, players, background, rng).phi
+        per_row = shapley_values(
+            estimator, X_eval, players, background, rng, n_jobs=n_jobs
+        ).phi
     else:
         model = _gradient_model(estimator, method)
         baseline_inputs = _dense_inputs(model, background).mean(axis=0)

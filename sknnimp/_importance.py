@@ -373,7 +373,7 @@ default="gradient"
     sample_weight : array-like of shape (n_samples,), default=None
         Weights of the rows in means, spreads and scores.
     n_jobs : int, default=None
-        Parallel jobs for permutation and retraining.
+        Parallel jobs for permutation, retraining and ``shap`` (over rows).
     random_state : int, RandomState instance or None, default=None
         Seeds shuffles and retraining.
     verbose : int, default=0
@@ -676,6 +676,7 @@ def _measure(
                     method=method,
                     background=background,
                     random_state=random_state.randint(2**31 - 1),
+                    n_jobs=n_jobs,
                 )[:, None]
             )
             if scorer is not None:

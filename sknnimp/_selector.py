@@ -220,8 +220,8 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
     prefit : bool, default=False
         ``estimator`` is already fitted: measure importance without refitting it.
     n_jobs : int, default=None
-        Parallel jobs for permutation and retraining. ``None`` means 1 unless in a
-        :obj:`joblib.parallel_backend` context.
+        Parallel jobs for permutation, retraining and ``shap`` (over rows). ``None``
+        means 1 unless in a :obj:`joblib.parallel_backend` context.
     random_state : int, RandomState instance or None, default=None
         Seeds the default network, shuffles and retraining. When set, it also seeds
         every ``random_state`` of the (cloned) estimator that is ``None``, so that the

@@ -267,6 +267,17 @@ def test_automatic_stopping_meets_the_tolerance(wide):
     assert np.mean(np.abs(explanation.values - exact.values) < 4 * 0.02 * scale) == 1
 
 
+def test_values_do_not_depend_on_the_number_of_jobs(wide):
+    model, Z = wide
+    kwargs = dict(background=Z[200:220], n_permutations=8, random_state=0)
+    one = attributions(model, Z[:6], n_jobs=1, **kwargs)
+    threads = attributions(model, Z[:6], **kwargs)  # threads of this process
+    processes = attributions(model, Z[:6], n_jobs=2, **kwargs)
+    assert_array_equal(one.values, threads.values)
+    assert_array_equal(one.values, processes.values)
+    assert_array_equal(one.stderr, processes.stderr)
+
+
 def test_sampled_values_are_reproducible_with_a_seed(wide):
     model, Z = wide
     kwargs = dict(background=Z[200:230], n_permutations=20)
