@@ -720,11 +720,12 @@ def _check_background(background, X):
 
 
 def _data(X):
-    """The explained rows as an array, object dtype for non-numeric columns."""
+    """The explained rows as an array: float when every column is numeric, else
+    object (strings, categories and booleans keep their values)."""
     if sparse.issparse(X):
         return X.toarray()
     columns = [_column(X, j) for j in range(n_columns(X))]
-    if all(c.dtype.kind in "fiub" for c in columns):
+    if all(c.dtype.kind in "fiu" for c in columns):
         return np.column_stack(columns).astype(float)
     return np.column_stack([c.astype(object) for c in columns])
 

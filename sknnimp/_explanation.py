@@ -24,7 +24,8 @@ class Explanation:
     method : str
         The method that made the values.
     output_names : list of str or None
-        Names of the outputs (the classes of a classifier), None for one output.
+        Names of the outputs (the classes of a classifier), None for one output;
+        after :meth:`output`, the name of the output kept (a list of one).
     stderr : ndarray shaped as ``values``, or None
         Monte Carlo standard error of every sampled value (``"shap"`` beyond exact
         enumeration); zeros where the values are exact; None for the other methods.
@@ -115,12 +116,14 @@ class Explanation:
         def take(array):
             return None if array is None else np.asarray(array)[..., which]
 
+        names = self.output_names
         return Explanation(
             self.values[..., which],
             take(self.base_values),
             self.data,
             self.feature_names,
             method=self.method,
+            output_names=None if names is None else [names[which]],
             stderr=take(self.stderr),
             completeness_gap=take(self.completeness_gap),
             exact=self.exact,
