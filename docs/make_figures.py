@@ -1,8 +1,10 @@
-"""Draw the picture of the README: ``python docs/make_figures.py``.
+"""Draw the pictures of the README: ``python docs/make_figures.py``.
 
 Runs the comparison shown in the README's section "Comparing methods and models" (an
-MLP pipeline and a random forest on scikit-learn's diabetes data), prints what the
-README quotes, and writes ``docs/comparison.png`` next to this script.
+MLP pipeline and a random forest on scikit-learn's diabetes data) and the Shapley
+values of the section "Per-row explanations" (the body-mass network on the Palmer
+penguins), prints what the README quotes, and writes ``docs/comparison.png`` and
+``docs/beeswarm.png`` next to this script.
 """
 
 from pathlib import Path
@@ -18,7 +20,7 @@ from sklearn.neural_network import MLPRegressor  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from sknnimp import compare_importances  # noqa: E402
+from sknnimp import AttributionDisplay, attributions, compare_importances  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -50,7 +52,49 @@ def diabetes_comparison():
     )
 
 
+def penguin_explanation():
+    """The README's body-mass network on the Palmer penguins and its Shapley values."""
+    from palmerpenguins import load_penguins
+    from sklearn.compose import TransformedTargetRegressor, make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import OneHotEncoder
+
+    penguins = load_penguins().dropna(subset=["body_mass_g"])
+    X, y = penguins.drop(columns="body_mass_g"), penguins["body_mass_g"]
+    encode = make_column_transformer(
+        (
+            make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+            ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "year"],
+        ),
+        (
+            make_pipeline(
+                SimpleImputer(strategy="most_frequent"),
+                OneHotEncoder(handle_unknown="ignore"),
+            ),
+            ["species", "island", "sex"],
+        ),
+    )
+    mlp = MLPRegressor(
+        hidden_layer_sizes=(32,),
+        alpha=1.0,
+        solver="lbfgs",
+        max_iter=2000,
+        random_state=0,
+    )
+    model = TransformedTargetRegressor(
+        make_pipeline(encode, mlp), transformer=StandardScaler()
+    ).fit(X, y)
+    return attributions(model, X, background=100, random_state=0)
+
+
 def main():
+    explanation = penguin_explanation()
+    print(pd.Series(explanation.mean_abs(), index=explanation.feature_names).round(0))
+    display = AttributionDisplay.from_attributions(explanation)
+    path = HERE / "beeswarm.png"
+    display.figure_.savefig(path, dpi=100)
+    print(f"wrote {path}")
+
     comparison = diabetes_comparison()
     with pd.option_context("display.width", 120):
         print(comparison.skipped)
