@@ -8,12 +8,16 @@ score, then, per method, the inputs ranked by importance (with confidence interv
 p-values where computed), the agreement between the methods, and the inputs whose
 importance on the training data does not carry over to held-out data. Without a file it
 runs on a dataset bundled with scikit-learn. Bad input ends with status 2 and a
-one-line message.
+one-line message, before any fitting.
 """
 
 import argparse
+import codecs
+import csv
+import io
 import json
 import math
+import os
 import re
 import sys
 import warnings
@@ -42,14 +46,27 @@ SCORE_FOLDS = 5
 DATE_SHARE = 0.9
 #: Names of integer columns that, with all values distinct, are row identifiers.
 ID_NAME = re.compile(r"^(id|index|row|key)$|(_id|_key)$|^id_", re.IGNORECASE)
+#: Column separators tried when ``--sep`` is not given, preferred in this order.
+SEPARATORS = (",", ";", "\t", "|")
+#: Characters read from the top of a file to find its separator and decimal mark.
+SAMPLE_CHARS = 1 << 16
+DECIMAL_COMMA = re.compile(r"[-+]?\d*,\d+")
+DECIMAL_POINT = re.compile(r"[-+]?\d*\.\d+([eE][-+]?\d+)?")
 
 
 class UsageError(Exception):
     """Bad input: reported in one line, exit status 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """Option errors in one line, like every other bad input (no usage block)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sknnimp",
         description=(
             "Fit a neural network (MLP, behind imputation, scaling and one-hot "
@@ -60,6 +77,12 @@ def _parser():
     parser.add_argument("data", nargs="?", metavar="DATA.csv", help="CSV with header")
     parser.add_argument("--dataset", choices=sorted(BUNDLED), default="diabetes")
     parser.add_argument("--target", help="target column (default: the last one)")
+    parser.add_argument(
+        "--sep",
+        metavar="CHAR",
+        help="column separator, e.g. ';' or tab (default: detected among comma, "
+        "semicolon, tab and |)",
+    )
     parser.add_argument(
         "--task",
         choices=["auto", "regression", "classification"],
@@ -131,18 +154,152 @@ def _require_pandas():
     return pandas
 
 
-def read_table(path):
-    """The CSV file as a DataFrame (a UTF-8 byte-order mark is tolerated)."""
+def _separator(text):
+    """``--sep`` as one character (``tab`` or ``\\t`` for a tab), or None."""
+    if text is None:
+        return None
+    sep = {"tab": "\t", "\\t": "\t"}.get(text.lower(), text)
+    if len(sep) != 1 or sep in '"\r\n':
+        raise UsageError(f"--sep needs one character, such as ';' or tab; got {text!r}")
+    return sep
+
+
+def _encoding(path):
+    """UTF-16 after its byte-order mark, else UTF-8 (a byte-order mark tolerated)."""
+    with open(path, "rb") as handle:
+        start = handle.read(2)
+    utf16 = start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    return "utf-16" if utf16 else "utf-8-sig"
+
+
+def _dialect(sample, complete, sep=None):
+    """``(separator, decimal mark, header row)`` from the first lines of a file.
+
+    Without ``sep``, the separator is the one of :data:`SEPARATORS` that splits the
+    header into several fields and every row into as many, the most fields, and the
+    fewest fields holding another separator (a decimal comma split by a comma). With a
+    separator other than a comma, numbers written with a decimal comma (``1,5``) and
+    none with a decimal point make the decimal mark a comma.
+    """
+    best = None
+    for candidate in SEPARATORS if sep is None else (sep,):
+        try:
+            reader = csv.reader(io.StringIO(sample), delimiter=candidate)
+            rows = [row for row in reader if row]
+        except csv.Error:
+            continue
+        if not complete and len(rows) > 1:
+            rows = rows[:-1]  # the last line may be cut short
+        if not rows:
+            continue
+        strays = sum(
+            any(other in cell for other in SEPARATORS if other != candidate)
+            for row in rows
+            for cell in row
+        )
+        even = all(len(row) == len(rows[0]) for row in rows)
+        rank = (len(rows[0]) > 1, even, len(rows[0]), -strays)
+        if best is None or rank > best[0]:
+            best = rank, candidate, rows
+    if best is None:
+        return sep or ",", ".", []
+    _, sep, rows = best
+    cells = [cell.strip() for row in rows[1:] for cell in row]
+    comma = any(DECIMAL_COMMA.fullmatch(cell) for cell in cells)
+    point = any(DECIMAL_POINT.fullmatch(cell) for cell in cells)
+    return sep, "," if sep != "," and comma and not point else ".", rows[0]
+
+
+def _check_header(frame, header):
+    """``frame`` without its unnamed empty columns, and a note for each.
+
+    Duplicate column names, and an unnamed column that holds values, are refused.
+    """
+    if len(header) != frame.shape[1]:
+        return frame, []
+    positions = {}
+    for position, name in enumerate(header, start=1):
+        positions.setdefault(name, []).append(position)
+    duplicates = [
+        f"{name} (columns {', '.join(map(str, where))})"
+        for name, where in positions.items()
+        if len(where) > 1 and name.strip()
+    ]
+    if duplicates:
+        raise UsageError(
+            f"duplicate column name(s) {'; '.join(duplicates)}: every column needs "
+            "its own name"
+        )
+    unnamed = [i for i, name in enumerate(header) if not name.strip()]
+    empty = [i for i in unnamed if frame.iloc[:, i].isna().all()]
+    nameless = [i + 1 for i in unnamed if i not in empty]
+    if nameless:
+        raise UsageError(
+            f"column(s) {', '.join(map(str, nameless))} (counting from 1) have "
+            "values but no name: name them in the header row"
+        )
+    notes = [f"column {i + 1} left out: no name and no values" for i in empty]
+    keep = [i for i in range(frame.shape[1]) if i not in empty]
+    return frame.iloc[:, keep], notes
+
+
+def _check_row_lengths(path, encoding, sep, width):
+    """Refuse a row with values beyond the header's ``width`` (trailing separators
+    are harmless)."""
+    with open(path, encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=sep)
+        for row in reader:
+            if any(cell.strip() for cell in row[width:]):
+                raise UsageError(
+                    f"line {reader.line_num} of {path} has {len(row)} fields but the "
+                    f"header names {width} columns: name every column in the header"
+                )
+
+
+def read_table(path, sep=None):
+    """``(frame, notes)``: the CSV file as a DataFrame, and what reading it noted.
+
+    The file is UTF-8 (a byte-order mark tolerated) or UTF-16 with its byte-order
+    mark; the separator is ``sep`` or detected (:func:`_dialect`), and so is a
+    decimal comma. Duplicate column names, unnamed columns holding values and rows
+    longer than the header are refused; an unnamed empty column is left out.
+    """
     pd = _require_pandas()
     try:
-        return pd.read_csv(path, encoding="utf-8-sig")
+        encoding = _encoding(path)
+        with open(path, encoding=encoding, newline="") as handle:
+            sample = handle.read(SAMPLE_CHARS)
+            complete = not handle.read(1)
+        sep, decimal, header = _dialect(sample, complete, sep)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            # Not the first field as row labels when a row has more fields than
+            # the header: pandas cuts them and warns.
+            frame = pd.read_csv(
+                path, sep=sep, decimal=decimal, encoding=encoding, index_col=False
+            )
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+            _check_row_lengths(path, encoding, sep, frame.shape[1])
     except FileNotFoundError:
         raise UsageError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a directory, not a CSV file") from None
     except pd.errors.EmptyDataError:
         raise UsageError(f"{path} is empty") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"cannot read {path}: not {exc.encoding.upper()} text (byte "
+            f"{exc.object[exc.start]:#04x} at position {exc.start}); save it as UTF-8"
+        ) from None
+    except (OSError, UnicodeError, csv.Error, pd.errors.ParserError) as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else exc
         raise UsageError(f"cannot read {path}: {reason}") from None
+    frame, notes = _check_header(frame, header)
+    if sep != "," or decimal != ".":
+        where = {"\t": "tabs"}.get(sep, repr(sep))
+        comma = ", decimal comma" if decimal == "," else ""
+        notes.insert(0, f"read with columns separated by {where}{comma}")
+    return frame, notes
 
 
 def _is_date(column):
@@ -192,17 +349,41 @@ def _left_out(frame, target, exclude, drop_non_numeric):
     return reasons
 
 
-def read_csv(path, target, *, exclude=(), drop_non_numeric=False, drop_missing=False):
+def _infinite(frame, columns):
+    """``"a (2 rows), y (1 row)"`` for the columns holding an infinite value."""
+    counts = {name: int(frame[name].isin([np.inf, -np.inf]).sum()) for name in columns}
+    return ", ".join(
+        f"{name} ({count} row{'s' * (count > 1)})"
+        for name, count in counts.items()
+        if count
+    )
+
+
+def read_csv(
+    path,
+    target,
+    *,
+    exclude=(),
+    drop_non_numeric=False,
+    drop_missing=False,
+    sep=None,
+):
     """``(X, y, notes, target name)`` from a CSV file with a header row.
 
     ``X`` is a DataFrame of the input columns as read (categories as text, missing
-    values kept); ``notes`` say what was left out and why, one line each.
+    values kept); ``notes`` say how the file was read and what was left out and why,
+    one line each. ``sep`` is the column separator, detected when None.
     """
-    frame = read_table(path)
+    frame, notes = read_table(path, sep)
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     if frame.empty:
         raise UsageError(f"{path} has a header but no rows")
+    if len(columns) == 1:
+        raise UsageError(
+            f"a single column {columns[0]!r} read from {path}: if the columns are "
+            "separated by another character, give it with --sep"
+        )
     target = columns[-1] if target is None else target
     if target not in columns:
         raise UsageError(
@@ -214,8 +395,11 @@ def read_csv(path, target, *, exclude=(), drop_non_numeric=False, drop_missing=F
             f"unknown --exclude column(s) {', '.join(unknown)}; the columns are "
             f"{', '.join(columns)}"
         )
-    notes = []
+    if target in exclude:
+        raise UsageError(f"--exclude names the target {target}")
     missing_target = frame[target].isna()
+    if missing_target.all():
+        raise UsageError(f"no row has a value of the target {target}")
     if missing_target.any():
         notes.append(
             f"{int(missing_target.sum())} row(s) without a value of {target} left out"
@@ -226,8 +410,18 @@ def read_csv(path, target, *, exclude=(), drop_non_numeric=False, drop_missing=F
     X = frame.drop(columns=[target, *reasons])
     if X.shape[1] == 0:
         raise UsageError("no input column left")
+    infinite = _infinite(frame, [*X.columns, target])
+    if infinite:
+        raise UsageError(
+            f"infinite values (inf) in {infinite}: replace them, or leave the rows "
+            "or columns out"
+        )
     if drop_missing:
         complete = X.notna().all(axis=1)
+        if not complete.any():
+            raise UsageError(
+                "every row has a missing input; without --drop-missing they are imputed"
+            )
         if not complete.all():
             notes.append(
                 f"{int((~complete).sum())} row(s) with a missing input dropped "
@@ -258,16 +452,97 @@ def _task(y, task):
 
 
 def _check_target(y, task, cv, n_rows):
+    """Refuse a target that cannot be learned or split into the folds needed."""
     values, counts = np.unique(y, return_counts=True)
     if len(values) < 2:
         raise UsageError(f"the target has a single value ({values[0]!r})")
-    if cv is not None:
-        if cv < 2:
-            raise UsageError(f"--cv must be at least 2; got {cv}")
+    if cv is None:
+        # The overfitting check splits into SCORE_FOLDS folds (stratified for
+        # classes, which needs one class at least that large).
+        largest = counts.max() if task == "classification" else n_rows
+        if largest < SCORE_FOLDS:
+            what = "the largest class has" if task == "classification" else "there are"
+            raise UsageError(
+                f"too few rows for the {SCORE_FOLDS}-fold overfitting check: {what} "
+                f"{largest}"
+            )
+    else:
         smallest = counts.min() if task == "classification" else n_rows
         if smallest < cv:
             what = "the smallest class has" if task == "classification" else "there are"
             raise UsageError(f"too few rows for --cv {cv}: {what} {smallest}")
+
+
+def _check_options(args):
+    """Refuse option values that cannot work, before reading the data."""
+    if args.n_repeats < 1:
+        raise UsageError(f"--n-repeats must be at least 1; got {args.n_repeats}")
+    if args.null_repeats < 0:
+        raise UsageError(f"--null-repeats must be >= 0; got {args.null_repeats}")
+    if args.cv is not None and args.cv < 2:
+        raise UsageError(f"--cv must be at least 2; got {args.cv}")
+    if args.n_jobs == 0:
+        raise UsageError("--n-jobs must not be 0: 1 is one process, -1 every core")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be >= 0; got {args.seed}")
+    if (
+        args.plot
+        and args.json
+        and os.path.abspath(args.plot) == os.path.abspath(args.json)
+    ):
+        raise UsageError("--plot and --json name the same file")
+    if args.json:
+        _check_output(args.json, "--json", args.data)
+    if args.plot:
+        _check_output(_plot_path(args.plot), "--plot", args.data)
+
+
+def _plot_path(path):
+    """The file matplotlib writes: ``path``, or ``path.png`` without an extension.
+
+    An extension matplotlib cannot write is refused, naming those it can.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise UsageError(
+            "--plot needs matplotlib: pip install 'sknnimp[plot]'"
+        ) from None
+    if os.path.isdir(path):
+        raise UsageError(f"--plot {path} is a directory")
+    formats = Figure().canvas.get_supported_filetypes()
+    extension = os.path.splitext(path)[1][1:]
+    if not extension:
+        return path.rstrip(".") + ".png"
+    if extension.lower() not in formats:
+        raise UsageError(
+            f"--plot {path}: cannot draw a .{extension} file; the formats are "
+            f"{', '.join(sorted(formats))}"
+        )
+    return path
+
+
+def _check_output(path, option, data):
+    """Refuse an output file that cannot be written, leaving no file behind."""
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path} is a directory")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"{option} {path}: no such directory {folder}")
+    existed = os.path.exists(path)
+    if existed and data is not None and os.path.exists(data):
+        if os.path.samefile(path, data):
+            raise UsageError(f"{option} {path} would overwrite the data file")
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{option} {path} cannot be written: {exc.strerror}") from None
+    if not existed:
+        os.remove(path)
 
 
 def _load(args):
@@ -287,6 +562,7 @@ def _load(args):
         exclude=exclude,
         drop_non_numeric=args.drop_non_numeric,
         drop_missing=args.drop_missing,
+        sep=_separator(args.sep),
     )
     y, task = _task(y, args.task)
     return X, y, notes, f"{args.data}, target {target}", task
@@ -416,22 +692,10 @@ def _json_ready(value):
 def _run(args):
     methods = _methods(args.methods)
     hidden = _hidden(args.hidden)
-    if args.n_repeats < 1:
-        raise UsageError(f"--n-repeats must be at least 1; got {args.n_repeats}")
-    if args.null_repeats < 0:
-        raise UsageError(f"--null-repeats must be >= 0; got {args.null_repeats}")
+    _check_options(args)
     X, y, notes, source, task = _load(args)
     names = [str(c) for c in X.columns]
     _check_target(y, task, args.cv, len(y))
-    if args.plot:
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-        except ImportError:
-            raise UsageError(
-                "--plot needs matplotlib: pip install 'sknnimp[plot]'"
-            ) from None
     model = default_estimator(
         X,
         y,

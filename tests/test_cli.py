@@ -1,12 +1,16 @@
 """The command line, driven as a user would: a subprocess, its output and status."""
 
 import json
+import os
+import pathlib
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes, make_friedman1
+
+from sknnimp import _cli
 
 FAST = ["--hidden", "16", "--n-repeats", "2"]
 
@@ -247,4 +251,230 @@ def test_too_few_rows_for_cv(tmp_path):
 
 
 def test_unknown_method():
-    _fails(run("--methods", "gradient,shap"), "shap", "permutation")
+    _fails(run("--methods", "gradient,lime"), "lime", "permutation")
+
+
+# Bad input, in process: status 2, one line naming the problem, and no fitting.
+
+
+@pytest.fixture
+def no_fitting(monkeypatch):
+    """Make any fitting fail the test: bad input must be refused before it."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was built before the input was checked")
+
+    monkeypatch.setattr(_cli, "default_estimator", refuse)
+
+
+def _refused(capsys, args, *fragments):
+    try:
+        status = _cli.main([str(arg) for arg in args])
+    except SystemExit as exit:  # argparse's own errors
+        status = exit.code
+    out, err = capsys.readouterr()
+    assert status == 2, out + err
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sknnimp: error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def _table(tmp_path, header=("a", "b", "y"), sep=",", decimal=".", n=60, **options):
+    """A small CSV (``y = a + b / 2``) written with the given dialect."""
+    rng = np.random.RandomState(0)
+    a, b = rng.normal(size=(2, n))
+    rows = np.round(np.column_stack([a, b, a + b / 2]), 3)
+    lines = [sep.join(header)] + [
+        sep.join(f"{value:.3f}".replace(".", decimal) for value in row)
+        + options.get("trailing", "")
+        for row in rows
+    ]
+    path = tmp_path / options.get("name", "table.csv")
+    text = options.get("bom", "") + "\n".join(lines) + "\n"
+    path.write_text(text, encoding=options.get("encoding", "utf-8"))
+    return path, rows
+
+
+def test_header_only_file_is_refused_before_fitting(tmp_path, capsys, no_fitting):
+    path = tmp_path / "head.csv"
+    path.write_text("a,b,y\n")
+    _refused(capsys, [path], "has a header but no rows")
+
+
+def test_infinite_values_are_refused_naming_their_columns(tmp_path, capsys, no_fitting):
+    path, _ = _table(tmp_path)
+    lines = path.read_text().splitlines()
+    lines[3], lines[7], lines[9] = "inf,1.0,2.0", "-inf,1.0,inf", "1e400,0.5,1.0"
+    path.write_text("\n".join(lines))
+    _refused(capsys, [path], "infinite", "a (3 rows), y (1 row)")
+
+
+@pytest.mark.parametrize("option", ["--json", "--plot"])
+def test_an_output_path_that_cannot_be_written_is_refused_first(
+    tmp_path, capsys, no_fitting, option
+):
+    name = "out.json" if option == "--json" else "out.png"
+    # Checked before the data are read: this file does not exist either.
+    data = tmp_path / "absent.csv"
+    _refused(capsys, [data, option, tmp_path / "nope" / name], "no such directory")
+    _refused(capsys, [data, option, tmp_path], "is a directory")
+    path, _ = _table(tmp_path, name=f"data{os.path.splitext(name)[1]}")
+    _refused(capsys, [path, option, path], "would overwrite the data file")
+
+
+def test_an_output_path_without_permission_is_refused(tmp_path, capsys, no_fitting):
+    path, _ = _table(tmp_path)
+    if getattr(os, "geteuid", lambda: None)() == 0:
+        # File modes do not bind the superuser; sysfs takes no new file from anyone.
+        locked = pathlib.Path("/sys/kernel")
+        if not locked.is_dir():
+            pytest.skip("no directory the superuser cannot write to")
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+    _refused(capsys, [path, "--json", locked / "r.json"], "cannot be written")
+    assert not (locked / "r.json").exists()
+
+
+def test_the_output_check_leaves_no_file_behind(tmp_path, capsys, no_fitting):
+    path, _ = _table(tmp_path)
+    report = tmp_path / "r.json"
+    _refused(capsys, [path, "--json", report, "--n-jobs", "0"], "--n-jobs")
+    _refused(capsys, [path, "--json", report, "--cv", "1"], "--cv")
+    # The output is checked first; the data afterwards.
+    _refused(capsys, [path, "--json", report, "--sep", ";;"], "--sep")
+    assert not report.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.csv"]
+
+
+def test_a_plot_format_matplotlib_cannot_draw_is_refused(tmp_path, capsys, no_fitting):
+    pytest.importorskip("matplotlib")
+    path, _ = _table(tmp_path)
+    message = _refused(capsys, [path, "--plot", tmp_path / "out.xyz"], ".xyz")
+    assert "png" in message and "pdf" in message and "svg" in message
+    _refused(
+        capsys,
+        [path, "--plot", tmp_path / "same.png", "--json", tmp_path / "same.png"],
+        "the same file",
+    )
+
+
+def test_duplicate_and_unnamed_columns_are_refused(tmp_path, capsys, no_fitting):
+    path, _ = _table(tmp_path, header=("a", "a", "y"))
+    _refused(capsys, [path], "duplicate column name(s) a (columns 1, 2)")
+    path, _ = _table(tmp_path, header=("a", "", "y"))
+    _refused(capsys, [path], "column(s) 2 (counting from 1)", "no name")
+    path, _ = _table(tmp_path, header=("", "b", "y"))  # a file of row numbers
+    _refused(capsys, [path], "column(s) 1 (counting from 1)")
+
+
+def test_rows_longer_than_the_header_are_refused(tmp_path, capsys, no_fitting):
+    # Every row: pandas would silently take the first field as the row labels.
+    path, _ = _table(tmp_path, trailing=",7.5")
+    _refused(capsys, [path], "line 2", "4 fields", "3 columns")
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0], lines[1][:-4], lines[2]]))
+    _refused(capsys, [path], "line 3", "saw 4")
+
+
+def test_a_file_that_is_not_utf8_is_refused(tmp_path, capsys, no_fitting):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("caf\xe9,b,y\n1,2,3\n".encode("latin-1"))
+    _refused(capsys, [path], "not UTF-8", "0xe9")
+
+
+def test_a_wrong_separator_reads_one_column(tmp_path, capsys, no_fitting):
+    path, _ = _table(tmp_path, sep=";")
+    _refused(capsys, [path, "--sep", "tab"], "single column 'a;b;y'", "--sep")
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["--n-jobs", "0"], ["--n-jobs must not be 0"]),
+        (["--cv", "-3"], ["--cv must be at least 2; got -3"]),
+        (["--cv", "three"], ["--cv", "invalid int value"]),
+        (["--hidden", "0"], ["--hidden", "'0'"]),
+        (["--hidden", "64,x"], ["--hidden", "'64,x'"]),
+        (["--seed", "-1"], ["--seed"]),
+        (["--n-repeats", "0"], ["--n-repeats"]),
+        (["--null-repeats", "-1"], ["--null-repeats"]),
+        (["--sep", ";;"], ["--sep needs one character"]),
+        (["--methods", ""], ["unknown method(s) (none)"]),
+        (["--task", "ranking"], ["--task", "invalid choice"]),
+    ],
+)
+def test_bad_option_values(tmp_path, capsys, no_fitting, args, fragments):
+    path, _ = _table(tmp_path)
+    _refused(capsys, [path, *args], *fragments)
+
+
+def test_targets_that_cannot_be_learned_or_split(tmp_path, capsys, no_fitting):
+    path, _ = _table(tmp_path)
+    _refused(capsys, [path, "--exclude", "y"], "--exclude names the target y")
+    path.write_text("a,b,y\n1,2,\n3,4,\n")
+    _refused(capsys, [path], "no row has a value of the target y")
+    path.write_text("a,b,y\n1,,1.5\n,4,2.5\n2,,0.5\n,3,1.0\n")
+    _refused(capsys, [path, "--drop-missing"], "every row has a missing input")
+    path.write_text("a,b,y\n1,2,0.5\n3,4,1.5\n5,6,2.5\n")
+    _refused(capsys, [path], "too few rows", "there are 3")
+
+
+# Dialects: what a spreadsheet writes is read as meant.
+
+
+@pytest.mark.parametrize(
+    "dialect, args, note",
+    [
+        (dict(bom="\ufeff"), ["--target", "a"], None),
+        (dict(sep=";", decimal=","), [], "separated by ';', decimal comma"),
+        (dict(sep=";"), [], "separated by ';'"),
+        (dict(sep="\t"), [], "separated by tabs"),
+        (dict(sep="|"), [], "separated by '|'"),
+        (dict(sep="\t", encoding="utf-16"), [], "separated by tabs"),
+        (dict(sep=";", decimal=","), ["--sep", ";"], "decimal comma"),
+        (dict(sep="\t"), ["--sep", "tab"], "tabs"),
+        (dict(sep="\t"), ["--sep", "\\t"], "tabs"),
+        (dict(header=("weight,kg", "size,cm", "y"), sep=";", decimal=","), [], ";"),
+        (dict(trailing=","), [], None),
+    ],
+)
+def test_dialects_are_read_as_meant(tmp_path, capsys, dialect, args, note):
+    path, rows = _table(tmp_path, **dialect)
+    target = args[1] if args[:1] == ["--target"] else None
+    sep = _cli._separator(args[1]) if args[:1] == ["--sep"] else None
+    X, y, notes, name = _cli.read_csv(path, target, sep=sep)
+    inputs = [0, 1, 2] if name == "y" else [1, 2, 0]
+    np.testing.assert_allclose(X.to_numpy(dtype=float), rows[:, inputs[:2]])
+    np.testing.assert_allclose(y, rows[:, inputs[2]])
+    if note is None:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and note in notes[0], notes
+    status = _cli.main(
+        [str(path), *args, "--methods", "gradient", "--hidden", "5", "--n-repeats", "2"]
+    )
+    out, _ = capsys.readouterr()
+    assert status == 0
+    assert "60 rows, 2 inputs (2 numeric" in out
+    assert sorted(r[1] for r in rankings(out, "gradient", 2)) == sorted(X.columns)
+    if note is not None:
+        assert out.startswith(f"note: {notes[0]}\n")
+
+
+def test_an_unnamed_empty_column_is_left_out_with_a_note(tmp_path):
+    path, rows = _table(tmp_path, header=("a", "b", "y", ""), trailing=",")
+    X, y, notes, name = _cli.read_csv(path, None)
+    assert notes == ["column 4 left out: no name and no values"]
+    assert name == "y" and list(X.columns) == ["a", "b"]
+    np.testing.assert_allclose(y, rows[:, 2])
+
+
+def test_a_comma_file_is_read_as_before(tmp_path):
+    path, rows = _table(tmp_path)
+    X, y, notes, _ = _cli.read_csv(path, None)
+    np.testing.assert_allclose(X.to_numpy(), rows[:, :2])
+    assert notes == []
