@@ -36,8 +36,21 @@ alternate (their order reversed every other round), so that both see the same
 machine load. Everything runs under ``threadpoolctl.threadpool_limits(--threads)``
 (one BLAS/OpenMP thread by default; ``--threads 0``: as installed).
 
+Page faults: shap's and sage's explainers allocate large temporaries on every call,
+which glibc's malloc maps afresh from the system and hands back when freed, so every
+call faults its pages in again (about a million per call of part 2's shap). Where a
+page fault is expensive (in a virtual machine, about 2 microseconds) that can double
+their time. Run with ``MALLOC_MMAP_THRESHOLD_=4294967296
+MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=536870912`` in the environment
+(glibc reads them at start-up; the run prints them) to have freed memory kept and
+reused, which measures every tool without that cost.
+
     python benchmarks/bench_shap.py [--repeats 3] [--threads 1] [--quick]
-        [--parts 1,2,3] [--seed 0]
+        [--parts 1,2,3] [--seed 0] [--reference-pairs N]
+
+``--reference-pairs`` sets the pairs per row of part 2's reference (default 1 000;
+100 with ``--quick``): fewer make a quicker but noisier reference, whose own
+standard errors are printed next to it.
 """
 
 import argparse
@@ -58,6 +71,14 @@ from sknnimp import attributions, nn_importance
 from sknnimp._attributions import sage_values
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+#: glibc's malloc settings that keep freed memory for reuse (see the module
+#: docstring); printed with the run's settings.
+MALLOC_VARIABLES = (
+    "MALLOC_MMAP_THRESHOLD_",
+    "MALLOC_TRIM_THRESHOLD_",
+    "MALLOC_TOP_PAD_",
+)
 
 #: Settings of the full run and of ``--quick`` (a smoke run of a few seconds).
 FULL = dict(
@@ -163,7 +184,9 @@ def brute_force_shapley(model, x, background):
 
 
 def describe_threads(threads):
-    settings = ", ".join(f"{v}={os.environ.get(v, 'unset')}" for v in THREAD_VARIABLES)
+    settings = ", ".join(
+        f"{v}={os.environ.get(v, 'unset')}" for v in THREAD_VARIABLES + MALLOC_VARIABLES
+    )
     pools = ", ".join(
         f"{m['internal_api']}:{m['num_threads']}" for m in threadpool_info()
     )
@@ -260,7 +283,7 @@ def sampled_part(settings, args):
         explainer = shap.explainers.Permutation(model.predict, masker, seed=seed)
         return explainer(X, max_evals=pairs * evals_per_pair, silent=True)
 
-    ref_pairs = settings["ref_pairs"]
+    ref_pairs = args.reference_pairs or settings["ref_pairs"]
     ref_time, reference = once(lambda: ours(ref_pairs, args.seed + 1000))
     ref, ref_se = reference.values, reference.stderr
     print(
@@ -387,8 +410,10 @@ def sage_part(settings, args):
     mine = results["sknnimp"].importances_mean
     theirs_values, theirs_se = results["sage"].values, results["sage"].std
     # The sample count of the timed call is not returned; the same estimator,
-    # called directly with the same settings, tells how many it takes here.
-    _, mine_se, mine_samples = sage_values(
+    # called directly with the same settings (its random draws are not those of
+    # nn_importance's call), tells how many it takes here and how close to the
+    # criterion its standard errors end.
+    direct, mine_se, mine_samples = sage_values(
         model,
         X_eval,
         y_eval,
@@ -409,7 +434,8 @@ def sage_part(settings, args):
     print("|---|---|---|---|---|")
     print(
         f"| sknnimp `nn_importance(method='sage')` | {best['sknnimp']:.3f} s | 1 | "
-        f"{mine_samples} antithetic pairs | {mine_se.max() / np.ptp(mine):.4f} |"
+        f"{mine_samples} (row, permutation) samples | "
+        f"{mine_se.max() / np.ptp(direct):.4f} |"
     )
     print(
         f"| sage `PermutationEstimator` | {best['sage']:.3f} s | "
@@ -420,11 +446,11 @@ def sage_part(settings, args):
     print()
     # Standard error times the square root of the chains (one chain: the p + 1
     # coalitions along one permutation of one row): the spread per unit of work.
-    mine_spread = mine_se.max() * math.sqrt(2 * mine_samples)
+    mine_spread = mine_se.max() * math.sqrt(mine_samples)
     theirs_spread = theirs_se.max() * math.sqrt(max(sage_permutations, 1))
     print(
         f"max standard error x sqrt(chains): sknnimp {mine_spread:.3f} "
-        f"({2 * mine_samples} chains), sage {theirs_spread:.3f} "
+        f"({mine_samples} chains), sage {theirs_spread:.3f} "
         f"(~{sage_permutations} chains)"
     )
     print(f"Pearson correlation of the values          {correlation:.4f}")
@@ -449,6 +475,12 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny sizes")
     parser.add_argument("--parts", default="1,2,3", help="which parts to run, e.g. 1,3")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--reference-pairs",
+        type=int,
+        default=None,
+        help="pairs per row of part 2's reference (default: 1000; 100 with --quick)",
+    )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
     parts = {int(part) for part in args.parts.split(",")}

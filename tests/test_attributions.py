@@ -210,15 +210,19 @@ def test_default_background_is_a_seeded_sample_of_the_rows(friedman):
 # ------------------------------------------------------------ sampled Shapley
 
 
-@pytest.fixture(scope="module")
-def wide():
-    """Twelve columns, some correlated: more than the default exact limit."""
+@pytest.fixture(scope="module", params=["tanh", "relu", "two_layers"])
+def wide(request):
+    """Twelve columns, some correlated: more than the default exact limit. ReLU
+    networks of one hidden layer take their own path through the later layers."""
     rng = np.random.RandomState(1)
     Z = rng.normal(size=(400, 12))
     Z[:, 1] = 0.8 * Z[:, 0] + 0.6 * Z[:, 1]
     y = Z[:, 0] + np.sin(2 * Z[:, 1]) + Z[:, 2] * Z[:, 3] + 0.1 * rng.normal(size=400)
-    model = _mlp(hidden_layer_sizes=(20,), activation="tanh").fit(Z, y)
-    return model, Z
+    if request.param == "two_layers":
+        model = _mlp(hidden_layer_sizes=(16, 8))
+    else:
+        model = _mlp(hidden_layer_sizes=(20,), activation=request.param)
+    return model.fit(Z, y), Z
 
 
 def test_sampled_shapley_values_converge_within_their_standard_errors(wide):
