@@ -1,6 +1,7 @@
 """``nn_importance``: every importance method behind one function."""
 
 import warnings
+from copy import deepcopy
 from numbers import Integral, Real
 
 import numpy as np
@@ -36,6 +37,7 @@ from ._methods import (
     OUTPUT_METHODS,
     gradient_importance,
 )
+from ._outputs import n_outputs, output_column, output_names, output_view
 from ._parallel import refit, run_tasks
 from ._permutation import network_score, permutation_importance, score
 from ._rowwise import row_score
@@ -82,11 +84,13 @@ def check_method_applies(estimator, method):
         ) from None
 
 
-def _network_importance(estimator, X, method, sample_weight, groups):
+def _network_importance(estimator, X, method, sample_weight, groups, per_output=False):
     """``(importances of shape (n_groups, 1), signed of shape (n_groups,))``.
 
     Computed in the network's input space; an original column spread over several
-    network inputs (a one-hot encoded category) is measured as a group of them.
+    network inputs (a one-hot encoded category) is measured as a group of them. With
+    ``per_output``, also the importances and signed scores of every network output
+    alone, of shape (n_groups, n_outputs) each (see :mod:`sknnimp._methods`).
     """
     model = network_model(estimator, method, AGNOSTIC_METHODS)
     if method in OUTPUT_METHODS and not model.in_target_units:
@@ -132,22 +136,24 @@ def _network_importance(estimator, X, method, sample_weight, groups):
     weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
     sigma = batched_column_std(batches, weights)
     input_groups = model.network_groups(groups)
-    if method == "gradient":
-        importances, signed = gradient_importance(
-            net, sigma, batches, weights, input_groups
+
+    def read(per_output):
+        if method == "gradient":
+            return gradient_importance(
+                net, sigma, batches, weights, input_groups, per_output=per_output
+            )
+        per_input, per_input_signed = NETWORK_METHODS[method](
+            net, sigma, per_output=per_output
         )
-    else:
-        per_input, per_input_signed = NETWORK_METHODS[method](net, sigma)
-        importances = np.array([per_input[g].sum() for g in input_groups])
-        signed = np.array(
-            [
-                per_input_signed[g[0]]
-                if len(g) == 1
-                else (0.0 if len(g) == 0 else per_input_signed[g].sum())
-                for g in input_groups
-            ]
-        )
-    return importances[:, None], signed
+        # Sums over each group's network inputs (none: 0; one: its own value).
+        importances = np.array([per_input[g].sum(axis=0) for g in input_groups])
+        signed = np.array([per_input_signed[g].sum(axis=0) for g in input_groups])
+        return importances, signed
+
+    importances, signed = read(per_output=False)
+    if not per_output:
+        return importances[:, None], signed
+    return importances[:, None], signed, *read(per_output=True)
 
 
 def _fit_fold(estimator, X, y, sample_weight):
@@ -248,6 +254,7 @@ def check_table(X):
             Interval(Integral, 1, None, closed="left"),
             None,
         ],
+        "per_output": ["boolean"],
         "sample_weight": ["array-like", None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -273,6 +280,7 @@ def nn_importance(
     test="t",
     conditional_estimator=None,
     background=None,
+    per_output=False,
     sample_weight=None,
     n_jobs=None,
     random_state=None,
@@ -333,7 +341,9 @@ default="gradient"
         in :func:`sklearn.inspection.permutation_importance`.
     cv : int, cross-validation generator or iterable, default=None
         ``None`` measures on ``X``; otherwise importance is cross-fitted on held-out
-        folds.
+        folds. An int means scikit-learn's unshuffled ``KFold`` (``StratifiedKFold``
+        for a classifier); for rows sorted by time, group or an input, pass shuffled
+        folds such as ``KFold(5, shuffle=True, random_state=0)``.
     groups : None, "auto" or list of lists, default=None
         Inputs measured jointly: a list of lists of column indices (or of column names
         when ``X`` is a DataFrame); columns in no list are alone. ``"auto"`` groups
@@ -370,6 +380,24 @@ default="gradient"
         columns (whose mean network input is the baseline of integrated
         gradients); an int: that many rows of the training data (the rows given,
         or the training folds with ``cv``) drawn at random; None: up to 100 of them.
+    per_output : bool, default=False
+        Also measure every output of a multi-output model alone (a regressor
+        fitted on a 2-D ``y``, a multilabel classifier; the outputs are the columns
+        of ``y``, or of the prediction when ``y`` is None; a class label is one
+        output, however many classes): output ``k``'s importances are those of a
+        run on output ``k`` alone, with the model predicting only column ``k`` and
+        ``y[:, k]`` as the target. ``permutation``, ``conditional`` and
+        ``ablation`` (``retrain="none"`` only: a retrained model serves all
+        outputs at once) score the drop in output ``k``'s score (R^2, accuracy of
+        the label, or ``scoring`` applied to it) under the same shuffles,
+        replacements or fills as the run on all outputs; ``weights``, ``garson``,
+        ``olden``, ``gradient`` and ``probe`` read the network that keeps only
+        output ``k`` (``weights`` is the same for every output); ``shap`` and
+        ``integrated_gradients`` take the mean absolute value of output ``k``'s
+        per-row attributions, ``sage`` the Shapley values of output ``k``'s loss.
+        For ``olden``, ``gradient``, ``probe``, ``shap`` and
+        ``integrated_gradients`` the importance of all outputs is the mean of the
+        per-output ones. Intervals and p-values are those of all outputs.
     sample_weight : array-like of shape (n_samples,), default=None
         Weights of the rows in means, spreads and scores.
     n_jobs : int, default=None
@@ -388,6 +416,7 @@ default="gradient"
         (n_features,): the signed score of ``olden``, ``gradient`` and ``probe`` for a
         single-output network (NaN otherwise), the importance itself for the others.
         Per-feature arrays give every feature its group's values. Also:
+        ``feature_names`` (the column names of a DataFrame ``X``, else None);
         ``importances_ci`` of shape (n_features, 2), a 95% interval for the mean
         importance: with ``cv`` the Nadeau-Bengio corrected interval over the
         folds, else the t-interval of the repeats (NaN with a single draw);
@@ -400,7 +429,17 @@ default="gradient"
         differences tested), ``pvalues`` (per feature) and
         ``group_pvalues``. With ``null_repeats``: ``pvalues``, ``group_pvalues`` and
         ``null_importances`` of shape (n_groups, null_repeats), where
-        ``p = (1 + #{null >= observed}) / (1 + null_repeats)``.
+        ``p = (1 + #{null >= observed}) / (1 + null_repeats)``. With
+        ``per_output``: ``output_names`` (a list of ``n_outputs`` strings: the
+        columns of a DataFrame ``y``, a Series' name, else ``"output 0"``, ...),
+        ``output_importances`` and ``output_importances_std`` of shape
+        (n_features, n_outputs) (mean and standard deviation over the draws),
+        ``output_draws`` of shape (n_features, n_outputs, n_draws),
+        ``output_signed_importances`` of shape (n_features, n_outputs) (the signed
+        score of ``olden``, ``gradient`` and ``probe`` of each output, the
+        importance for the others) and, with ``y``, ``output_baseline_scores`` of
+        shape (n_outputs,) (each output's score on the rows measured). A single
+        output gives one column, equal to the importances above.
 
     Examples
     --------
@@ -413,13 +452,30 @@ default="gradient"
     >>> result = nn_importance(mlp, X, method="gradient")
     >>> result.importances_mean.shape
     (10,)
+    >>> import numpy as np
+    >>> Y = np.column_stack([y, 3 * X[:, 5]])
+    >>> mlp2 = MLPRegressor(hidden_layer_sizes=(20,), solver="lbfgs", max_iter=500,
+    ...                     random_state=0).fit(X, Y)
+    >>> per_output = nn_importance(mlp2, X, Y, method="gradient", per_output=True)
+    >>> per_output.output_importances.shape
+    (10, 2)
+    >>> per_output.output_names
+    ['output 0', 'output 1']
     """
     check_method_applies(estimator, method)
     if method == "ablation":
         retrain = resolve_retrain(estimator, retrain, fill)
+        if per_output and retrain != "none":
+            raise ValueError(
+                f"per_output=True with method='ablation' needs retrain='none' "
+                f"(got {retrain!r}): a retrained model serves all outputs at once, "
+                "so its drop in one output's score is not that of a run on that "
+                "output alone. Every other method gives per-output importances."
+            )
     if cv is None:
         check_is_fitted(estimator)
     X, feature_names = check_table(X)
+    target = y
     if y is not None:
         y = check_array(y, ensure_2d=False, dtype=None)
         check_consistent_length(X, y)
@@ -469,6 +525,7 @@ default="gradient"
             and test in ROW_TESTS
             and not null_repeats
         ),
+        per_output=per_output,
         **options,
     )
     draws = measured.draws
@@ -488,7 +545,23 @@ default="gradient"
         importances_ci=expand(intervals, group_list, n_features),
         groups=group_list,
         group_importances=draws,
+        feature_names=None if feature_names is None else list(feature_names),
     )
+    if per_output:
+        output_draws = measured.output_draws
+        result.output_names = output_names(target, output_draws.shape[1])
+        result.output_importances = expand(
+            output_draws.mean(axis=2), group_list, n_features
+        )
+        result.output_importances_std = expand(
+            output_draws.std(axis=2), group_list, n_features
+        )
+        result.output_draws = expand(output_draws, group_list, n_features)
+        result.output_signed_importances = expand(
+            measured.output_signed, group_list, n_features
+        )
+        if measured.output_baselines is not None:
+            result.output_baseline_scores = measured.output_baselines
     if measured.baseline is not None:
         result.baseline_score = measured.baseline
         result.baseline_score_on = "held-out folds" if cv is not None else "X"
@@ -624,6 +697,7 @@ def _measure(
     random_state,
     n_jobs,
     verbose,
+    per_output=False,
 ):
     """Every draw and what is needed to judge them.
 
@@ -633,23 +707,43 @@ def _measure(
     scores of the model and of a constant prediction on the evaluation rows, None
     without ``y``) and ``row_differences`` (n_groups, n_samples) with ``rowwise`` and
     a score that is a sum of per-row values (NaN for rows never evaluated; the mean
-    over its evaluations for a row evaluated several times), else None.
+    over its evaluations for a row evaluated several times), else None. With
+    ``per_output``, also the per-output results of :func:`_per_output_results`.
     """
     folds, eval_rows = _folds(estimator, X, y, sample_weight, cv, n_jobs, verbose)
     scorer = None if y is None else check_scoring(estimator, scoring=scoring)
     rows_score = _fold_row_score(estimator, scoring, folds) if rowwise else None
+    # Per output (when there are several): the same measurement on each output alone.
+    n_out = n_outputs(folds[0][0], folds[0][4], folds[0][5]) if per_output else 1
+    output_scorer = None
+    if n_out > 1 and y is not None:
+        output_scorer = check_scoring(output_view(folds[0][0], 0), scoring=scoring)
     draws, baselines, constants, fold_rows = [], [], [], []
+    output_draws, output_signed, output_baselines = [], [], []
     signed = None
-    for model, X_train, _, w_train, X_eval, y_eval, w_eval in folds:
+    settings = dict(
+        n_repeats=n_repeats,
+        max_samples=max_samples,
+        conditional_estimator=conditional_estimator,
+        n_jobs=n_jobs,
+        verbose=verbose,
+    )
+    for fold in folds:
+        model, X_train, _, w_train, X_eval, y_eval, w_eval = fold
         if scorer is not None:
             constants.append(_constant_score(model, scorer, X_eval, y_eval, w_eval))
+        if output_scorer is not None:
+            output_baselines.append(_output_scores(fold, output_scorer, n_out))
         if method in NETWORK_METHODS:
-            fold_draws, fold_signed = _network_importance(
-                model, X_eval, method, w_eval, groups
+            fold_draws, fold_signed, *per = _network_importance(
+                model, X_eval, method, w_eval, groups, per_output=n_out > 1
             )
             draws.append(fold_draws)
             signed = [] if signed is None else signed
             signed.append(fold_signed)
+            if per:
+                output_draws.append(_check_width(per[0], n_out)[:, :, None])
+                output_signed.append(per[1])
             if scorer is not None:
                 baselines.append(
                     network_score(
@@ -665,76 +759,80 @@ def _measure(
         if method == "ablation":
             continue  # all folds at once, below
         if method in GLOBAL_METHODS:
-            draws.append(
-                global_importance(
-                    model,
-                    X_train,
-                    X_eval,
-                    y_eval,
-                    w_eval,
-                    groups,
-                    method=method,
-                    background=background,
-                    random_state=random_state.randint(2**31 - 1),
-                    n_jobs=n_jobs,
-                )[:, None]
-            )
-            if scorer is not None:
-                baselines.append(score(scorer, model, X_eval, y_eval, w_eval))
-            continue
-        # Without cv, the caller's random_state is used as is, so that permutation
-        # draws are those of sklearn.inspection.permutation_importance.
-        seed = random_state if cv is None else random_state.randint(2**31 - 1)
-        if method == "permutation":
-            fold_result = permutation_importance(
-                model,
-                X_eval,
-                y_eval,
-                scoring=scorer,
-                n_repeats=n_repeats,
-                sample_weight=w_eval,
-                max_samples=max_samples,
-                groups=groups,
-                n_jobs=n_jobs,
-                random_state=seed,
-                verbose=verbose,
-                row_score=rows_score,
-            )
-        else:
-            fold_result = conditional_importance(
+            values = global_importance(
                 model,
                 X_train,
-                w_train,
                 X_eval,
                 y_eval,
                 w_eval,
                 groups,
-                scorer=scorer,
-                row_score=rows_score,
-                n_repeats=n_repeats,
-                conditional_estimator=conditional_estimator,
-                random_state=seed,
+                method=method,
+                background=background,
+                random_state=random_state.randint(2**31 - 1),
                 n_jobs=n_jobs,
-                verbose=verbose,
+                per_output=n_out > 1,
             )
+            if n_out > 1:
+                values, per = values
+                output_draws.append(_check_width(per, n_out)[:, :, None])
+            draws.append(values[:, None])
+            if scorer is not None:
+                baselines.append(score(scorer, model, X_eval, y_eval, w_eval))
+            continue
+        # Without cv, the caller's random_state is used as is, so that permutation
+        # draws are those of sklearn.inspection.permutation_importance; every output
+        # alone starts from the same state, so that it sees the same draws.
+        seed = random_state if cv is None else random_state.randint(2**31 - 1)
+        start = deepcopy(seed)
+        fold_result = _perturbation_importance(
+            method, fold, groups, scorer, rows_score, seed, **settings
+        )
         draws.append(fold_result.importances)
         baselines.append(fold_result.baseline_score)
         fold_rows.append(fold_result.get("row_differences"))
+        if n_out > 1:
+            output_draws.append(
+                np.stack(
+                    [
+                        _perturbation_importance(
+                            method,
+                            _output_fold(fold, k),
+                            groups,
+                            output_scorer,
+                            None,
+                            deepcopy(start),
+                            **settings,
+                        ).importances
+                        for k in range(n_out)
+                    ],
+                    axis=1,
+                )
+            )
     if method == "ablation":
         seeds = random_state.randint(2**31 - 1, size=(len(folds), n_repeats))
+        ablation = dict(
+            fill=fill, retrain=retrain, seeds=seeds, n_jobs=n_jobs, verbose=verbose
+        )
         importances, baseline, fold_rows = ablation_importance(
-            folds,
-            groups,
-            fill=fill,
-            retrain=retrain,
-            scorer=scorer,
-            seeds=seeds,
-            row_score=rows_score,
-            n_jobs=n_jobs,
-            verbose=verbose,
+            folds, groups, scorer=scorer, row_score=rows_score, **ablation
         )
         baselines = [baseline]
         draws = [importances]
+        if n_out > 1:
+            output_draws = [
+                np.stack(
+                    [
+                        ablation_importance(
+                            [_output_fold(fold, k) for fold in folds],
+                            groups,
+                            scorer=output_scorer,
+                            **ablation,
+                        )[0]
+                        for k in range(n_out)
+                    ],
+                    axis=1,
+                )
+            ]
     importances = np.hstack(draws)
     n_folds = len(folds)
     if signed is not None:
@@ -757,7 +855,7 @@ def _measure(
     n_train = np.mean([_n_rows(fold[1]) for fold in folds])
     n_test = np.mean([_n_rows(fold[4]) for fold in folds])
     known = [c for c in constants if c is not None]
-    return Bunch(
+    measured = Bunch(
         draws=importances,
         signed=signed,
         fold_values=importances.reshape(len(groups), n_folds, -1).mean(axis=2),
@@ -767,6 +865,123 @@ def _measure(
         constant=float(np.mean(known)) if known and len(known) == n_folds else None,
         row_differences=row_differences,
     )
+    if per_output:
+        measured.update(
+            _per_output_results(
+                measured, method, output_draws, output_signed, output_baselines
+            )
+        )
+    return measured
+
+
+def _per_output_results(measured, method, draws, signed, baselines):
+    """``output_draws`` (n_groups, n_outputs, n_draws), ``output_signed`` (n_groups,
+    n_outputs) and ``output_baselines`` (n_outputs,) or None, from the folds' per-output
+    results (none when there is a single output: it is the measurement itself)."""
+    if not draws:  # one output
+        return dict(
+            output_draws=measured.draws[:, None, :],
+            output_signed=measured.signed[:, None],
+            output_baselines=(
+                None if measured.baseline is None else np.array([measured.baseline])
+            ),
+        )
+    draws = np.concatenate(draws, axis=2)
+    return dict(
+        output_draws=draws,
+        output_signed=(
+            np.mean(signed, axis=0)
+            if signed and method in SIGNED_METHODS
+            else draws.mean(axis=2)
+        ),
+        output_baselines=np.mean(baselines, axis=0) if baselines else None,
+    )
+
+
+def _perturbation_importance(
+    method,
+    fold,
+    groups,
+    scorer,
+    row_score,
+    random_state,
+    *,
+    n_repeats,
+    max_samples,
+    conditional_estimator,
+    n_jobs,
+    verbose,
+):
+    """Permutation or conditional draws of one fold (see :func:`_folds`)."""
+    model, X_train, _, w_train, X_eval, y_eval, w_eval = fold
+    if method == "permutation":
+        return permutation_importance(
+            model,
+            X_eval,
+            y_eval,
+            scoring=scorer,
+            n_repeats=n_repeats,
+            sample_weight=w_eval,
+            max_samples=max_samples,
+            groups=groups,
+            n_jobs=n_jobs,
+            random_state=random_state,
+            verbose=verbose,
+            row_score=row_score,
+        )
+    return conditional_importance(
+        model,
+        X_train,
+        w_train,
+        X_eval,
+        y_eval,
+        w_eval,
+        groups,
+        scorer=scorer,
+        row_score=row_score,
+        n_repeats=n_repeats,
+        conditional_estimator=conditional_estimator,
+        random_state=random_state,
+        n_jobs=n_jobs,
+        verbose=verbose,
+    )
+
+
+def _output_fold(fold, output):
+    """The fold (see :func:`_folds`) of output ``output`` alone: the model seen
+    through :func:`~sknnimp._outputs.output_view`, the target's column."""
+    model, X_train, y_train, w_train, X_eval, y_eval, w_eval = fold
+    return (
+        output_view(model, output),
+        X_train,
+        output_column(y_train, output),
+        w_train,
+        X_eval,
+        output_column(y_eval, output),
+        w_eval,
+    )
+
+
+def _output_scores(fold, scorer, n_out):
+    """The fold's model's score of every output alone on the evaluation rows."""
+    scores = []
+    for k in range(n_out):
+        view, _, _, _, X_eval, y_eval, w_eval = _output_fold(fold, k)
+        scores.append(
+            network_score(scorer, view, X_eval, y_eval, w_eval, INPUT_BATCH_ELEMENTS)
+        )
+    return np.array(scores)
+
+
+def _check_width(values, n_out):
+    """Per-output values of shape (n_groups, n_out), or a ValueError."""
+    if values.shape[1] != n_out:
+        raise ValueError(
+            f"per_output=True: the model has {values.shape[1]} outputs, but the "
+            f"target has {n_out}; per-output importances need one model output "
+            "per target column."
+        )
+    return values
 
 
 def _n_rows(X):

@@ -46,6 +46,7 @@ from ._blocks import (
     check_network_inputs,
     perturbed_network_scores,
 )
+from ._outputs import is_output_view
 from ._parallel import run_tasks
 from ._rowwise import SummedScorer, scorer_row_score
 from ._tables import (
@@ -210,16 +211,44 @@ class _ClassifierOutputs(ClassifierMixin, _NetworkOutputs):
         return np.log(self.predict_proba(X))
 
 
+class _LabelOutputs(ClassifierMixin, _NetworkOutputs):
+    """Stands in for one label of a multilabel ``MLPClassifier`` seen alone (its
+    :func:`~sknnimp._outputs.output_view`): a binary classifier of classes 0 and 1,
+    the network output being the probability of 1."""
+
+    classes_ = np.array([0, 1])
+
+    def predict(self, X):
+        return (self._checked_outputs(X)[:, 0] > 0.5).astype(int)
+
+    def predict_proba(self, X):
+        positive = self._checked_outputs(X)[:, 0]
+        return np.column_stack([1.0 - positive, positive])
+
+    def predict_log_proba(self, X):
+        return np.log(self.predict_proba(X))
+
+
+def _one_output(stand_in, output, outputs):
+    """The stand-in of output ``output`` alone."""
+    return stand_in(outputs[:, [output]])
+
+
 def _network_stand_in(estimator, scorer):
     """``(NetworkModel, factory of stand-ins)`` for the fast path, or ``None``.
 
     It applies to a fitted network with dense layers behind column-separable
     preprocessing (and an affine target transformer, if any), scored by one of
     scikit-learn's scorers or by the estimator's own ``score`` (any other callable may
-    look at the estimator or at ``X`` in ways a stand-in cannot honour).
+    look at the estimator or at ``X`` in ways a stand-in cannot honour). One output
+    of such a network (:func:`~sknnimp._outputs.output_view`) takes the fast path
+    too: a regressor's output, or a multilabel ``MLPClassifier``'s label.
     """
     if not isinstance(scorer, (_BaseScorer, _PassthroughScorer)):
         return None
+    output = None
+    if is_output_view(estimator):
+        estimator, output = estimator.estimator, estimator.output
     try:
         model = NetworkModel(estimator)
     except (TypeError, ValueError):
@@ -227,9 +256,16 @@ def _network_stand_in(estimator, scorer):
     if not model.in_target_units or model.network.dense_layers() is None:
         return None
     final = model.network.estimator
-    if is_classifier(final):
-        return model, partial(_ClassifierOutputs, classifier=final)
-    return model, _RegressorOutputs
+    if output is None:
+        if is_classifier(final):
+            return model, partial(_ClassifierOutputs, classifier=final)
+        return model, _RegressorOutputs
+    if not is_classifier(final):
+        return model, partial(_one_output, _RegressorOutputs, output)
+    binarizer = getattr(final, "_label_binarizer", None)
+    if getattr(binarizer, "y_type_", None) == "multilabel-indicator":
+        return model, partial(_one_output, _LabelOutputs, output)
+    return None
 
 
 def _check_groups(groups, n_features):

@@ -119,7 +119,9 @@ def row_score(estimator, scoring, y=None):
 
     ``None`` (the estimator's ``score``) means R^2 for a regressor and accuracy for a
     classifier. R^2 is left out when ``y`` does not vary on the rows (scikit-learn
-    then returns a constant).
+    then returns a constant), and the log loss when ``y`` is a multilabel
+    indicator (scikit-learn normalizes each row's label probabilities, which the
+    per-row form does not follow).
     """
     if scoring is None or isinstance(scoring, _PassthroughScorer):
         if is_classifier(estimator):
@@ -136,6 +138,8 @@ def row_score(estimator, scoring, y=None):
         y = np.asarray(y, dtype=float).reshape(len(y), -1)
         if np.any(np.ptp(y, axis=0) == 0):
             return None
+    if name == "neg_log_loss" and y is not None and np.ndim(y) == 2:
+        return None  # multilabel: scikit-learn's log loss of whole indicator rows
     return RowScore(name)
 
 
