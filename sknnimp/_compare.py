@@ -10,8 +10,9 @@ import warnings
 
 import numpy as np
 from scipy import stats
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -20,6 +21,7 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_params,
 )
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from ._importance import nn_importance
@@ -60,6 +62,19 @@ def _standard_error(draws, n_units):
         return np.zeros(len(draws))
     means = draws.reshape(len(draws), n_units, -1).mean(axis=2)
     return means.std(axis=1, ddof=1) / np.sqrt(n_units)
+
+
+def shuffled_folds(model, y, n_splits, random_state):
+    """Shuffled folds for the held-out side of the overfitting check, seeded.
+
+    Stratified by class for a classifier with a binary or multiclass target, plain
+    otherwise; shuffled, so that rows sorted by time, by group or by an input do not
+    make each fold an extrapolation (what an integer ``cv``, scikit-learn's
+    unshuffled folds, would measure on such data).
+    """
+    stratify = is_classifier(model) and type_of_target(y) in ("binary", "multiclass")
+    splitter = StratifiedKFold if stratify else KFold
+    return splitter(n_splits, shuffle=True, random_state=random_state)
 
 
 def _fitted(estimator, X, y):
@@ -184,19 +199,29 @@ class ImportanceComparison:
         """Permutation importance on the training data against held-out folds.
 
         For every model, permutation importance is measured on the data the model was
-        fitted on and cross-fitted on ``n_splits`` held-out folds (unless the
-        comparison already has them). A feature is flagged when its training
-        importance exceeds its held-out importance by more than ``OVERFITTING_Z``
-        (2) standard errors of the difference *and* by more than half of the training
-        importance: the model relies on it for the data it has seen, and most of
-        that does not carry over to new data ("sensitive is not the same as
-        important").
+        fitted on and cross-fitted on ``n_splits`` held-out folds, unless the
+        comparison already has them (its ``cv``). These folds are shuffled,
+        stratified by class for a classifier, and seeded from the comparison's
+        ``random_state``: on rows sorted by time, by group or by an input, unshuffled
+        folds would measure extrapolation and make an important input look
+        unimportant held out.
+
+        A feature is flagged when its training importance exceeds its held-out
+        importance by more than ``OVERFITTING_Z`` (2) standard errors of the
+        difference *and* by more than half of the training importance: the model
+        relies on it for the data it has seen, and most of that does not carry over
+        to new data ("sensitive is not the same as important").
 
         The standard error of the training mean is that of its shuffles. On held-out
         data the shuffles of one fold share the fold's model and rows, so they are
         not independent draws: the standard error of the held-out mean is the spread
         of the per-fold means over the square root of the number of folds (about
         twice the naive standard error over all draws, in our measurements).
+
+        Parameters
+        ----------
+        n_splits : int, default=5
+            Number of held-out folds, when the comparison was made without ``cv``.
 
         Returns
         -------
@@ -256,17 +281,15 @@ class ImportanceComparison:
         if existing is not None and cv is not None:
             held_out = existing
         else:
-            held_out = nn_importance(
-                self.models[model],
-                X,
-                y,
-                cv=cv if cv is not None else n_splits,
-                **kwargs,
-            )
+            if cv is None:
+                cv = shuffled_folds(
+                    self.models[model], y, n_splits, options["random_state"]
+                )
+            held_out = nn_importance(self.models[model], X, y, cv=cv, **kwargs)
         self._overfitting[(model, n_splits)] = (train, held_out)
         return train, held_out
 
-    def plot(self, *, kind="spearman", figure=None):
+    def plot(self, *, kind="spearman", figure=None, max_display=20):
         """Draw the methods side by side and their agreement as a heat map.
 
         Parameters
@@ -275,6 +298,9 @@ class ImportanceComparison:
             Rank correlation of the heat map.
         figure : matplotlib Figure, default=None
             Figure to draw into; a new one if None.
+        max_display : int or None, default=20
+            Show the bars of the most important features only (the axis label
+            says how many of how many); None: every feature.
 
         Returns
         -------
@@ -282,7 +308,17 @@ class ImportanceComparison:
         """
         from ._display import ComparisonDisplay
 
-        return ComparisonDisplay(self).plot(kind=kind, figure=figure)
+        return ComparisonDisplay(self).plot(
+            kind=kind, figure=figure, max_display=max_display
+        )
+
+
+def _method_options(options, method):
+    """``options`` for ``method``: ablation retrains a model for all outputs at
+    once, so it has no per-output form (its default retraining is kept)."""
+    if method == "ablation" and options.get("per_output"):
+        return {k: v for k, v in options.items() if k != "per_output"}
+    return options
 
 
 def _not_a_network(model):
@@ -308,6 +344,7 @@ def _not_a_network(model):
         "groups": [StrOptions({"auto"}), list, None],
         "null_repeats": [Interval(Integral, 0, None, closed="left")],
         "test": [StrOptions({"t", "wilcoxon", "sign_flip", "nadeau_bengio"})],
+        "per_output": ["boolean"],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -326,6 +363,7 @@ def compare_importances(
     groups=None,
     null_repeats=0,
     test="t",
+    per_output=False,
     n_jobs=None,
     random_state=None,
     verbose=0,
@@ -351,7 +389,11 @@ def compare_importances(
         ``skipped``.
     cv : int, cross-validation generator or iterable, default=None
         Passed to every method: ``None`` measures on ``X``; otherwise cross-fitted on
-        held-out folds.
+        held-out folds. An int follows scikit-learn's convention: ``KFold``
+        (``StratifiedKFold`` for a classifier), unshuffled; for rows sorted by time,
+        by group or by class pass shuffled folds, e.g. ``KFold(5, shuffle=True,
+        random_state=0)``. Without ``cv``, :meth:`ImportanceComparison.overfitting`
+        makes shuffled folds of its own.
     n_repeats : int, default=5
         Shuffles (permutation) or retrain seeds (ablation) per feature.
     scoring : str, callable or None, default=None
@@ -365,6 +407,11 @@ def compare_importances(
         With ``cv``: the test of the held-out per-row differences giving the
         p-values of ``permutation``, ``conditional`` and ``ablation``, or the
         corrected t-test over folds for every method, as in :func:`nn_importance`.
+    per_output : bool, default=False
+        Also measure one importance per output of a multi-output target, as in
+        :func:`nn_importance` (``output_importances`` in every result); methods
+        without a per-output form (ablation with retraining) are measured jointly
+        only.
     n_jobs : int, default=None
         Parallel jobs.
     random_state : int, RandomState instance or None, default=None
@@ -409,6 +456,8 @@ def compare_importances(
     seed = check_random_state(random_state).randint(2**31 - 1)
     options = dict(cv=cv, n_repeats=n_repeats, scoring=scoring, groups=groups)
     options.update(null_repeats=null_repeats, test=test)
+    if per_output:
+        options.update(per_output=True)
     options.update(n_jobs=n_jobs, random_state=seed)
     options.update(verbose=verbose)
     results, skipped, models, poor = {}, {}, {}, {}
@@ -423,7 +472,11 @@ def compare_importances(
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always", PoorModelWarning)
                     results[(name, method)] = nn_importance(
-                        models[name], X, y, method=method, **options
+                        models[name],
+                        X,
+                        y,
+                        method=method,
+                        **_method_options(options, method),
                     )
             except TypeError as exc:
                 # Known only once fitted: a network without dense layers (for the

@@ -118,8 +118,14 @@ class ImportanceDisplay:
         cls, result, *, feature_names=None, kind="bar", max_display=None, ax=None
     ):
         """Plot a result of :func:`nn_importance` (or of scikit-learn's
-        ``permutation_importance``), or a plain array of importances."""
+        ``permutation_importance``), or a plain array of importances.
+
+        The features are named by ``feature_names`` if given, else by the result's
+        own ``feature_names`` when it has them, else ``x0``, ``x1``, ...
+        """
         if hasattr(result, "importances_mean"):
+            if feature_names is None:
+                feature_names = result.get("feature_names")
             display = cls(
                 result.importances_mean,
                 draws=result.get("importances"),
@@ -140,7 +146,8 @@ class ImportanceDisplay:
             Bars of the means with confidence-interval error bars, or box plots of
             the raw draws.
         max_display : int, default=None
-            Show only the most important features.
+            Show only the most important features (the y-axis label then says how
+            many of how many).
         ax : matplotlib Axes, default=None
             Axes to draw into; a new figure if None.
 
@@ -192,6 +199,8 @@ class ImportanceDisplay:
             for patch, color in zip(boxes["boxes"], colors):
                 patch.set_facecolor(color)
         ax.set_yticks(positions, [names[i] for i in order])
+        if len(order) < len(names):
+            ax.set_ylabel(f"top {len(order)} of {len(names)} features")
         if self.threshold is not None and np.isfinite(self.threshold):
             ax.axvline(self.threshold, color="black", linestyle="--", linewidth=1)
         label = "importance" if self.method is None else f"{self.method} importance"
@@ -202,6 +211,36 @@ class ImportanceDisplay:
         return self
 
 
+#: Inputs that :class:`ComparisonDisplay` shows by default; the rest are named in a
+#: note.
+COMPARISON_MAX_DISPLAY = 20
+
+#: The heat map's numbers are left out when they would be smaller than this (points).
+MIN_FONT_SIZE = 6.0
+
+
+def _comparison_layout(n_shown, n_keys):
+    """``(figure size, width ratios)`` in inches for ``n_shown`` inputs and
+    ``n_keys`` (model, method) pairs: every input's group of bars and every heat-map
+    cell (about 0.45 inch, beside its labels and colour bar) gets room."""
+    legend = 0.25 * -(-n_keys // 3)  # three entries a row
+    bars_height = 1.2 + legend + n_shown * (0.2 + 0.06 * n_keys)
+    heat_height = 2.6 + 0.45 * n_keys  # cells, rotated labels and title
+    bars_width, heat_width = 6.5, 3.6 + 0.45 * n_keys
+    size = (bars_width + heat_width, max(bars_height, heat_height, 3.5))
+    return size, [bars_width, heat_width]
+
+
+def _heat_font_size(ax, n_cells):
+    """Font size (points) of the heat map's numbers that fits one of ``n_cells``
+    square cells of ``ax``: ``-0.25`` is about three font sizes wide."""
+    ax.apply_aspect()
+    box = ax.get_position()
+    width, height = ax.figure.get_size_inches()
+    cell = 72.0 * min(box.width * width, box.height * height) / n_cells
+    return min(10.0, 0.28 * cell)
+
+
 class ComparisonDisplay:
     """The methods of an :class:`ImportanceComparison` side by side, and agreement.
 
@@ -209,10 +248,17 @@ class ComparisonDisplay:
     ----------
     ax_ : matplotlib Axes
         Grouped bars of the normalized importances, features sorted by their mean
-        normalized importance over the (model, method) pairs, most important at the top.
+        normalized importance over the (model, method) pairs, most important at the
+        top, labelled by the comparison's ``feature_names``. When only the top ones
+        are shown, the y-axis label says so ("top 20 of 50 features, by mean share").
     agreement_ax_ : matplotlib Axes
         Heat map of the rank correlations.
     figure_ : matplotlib Figure
+    legend_ : matplotlib Legend
+        The (model, method) pairs, above the bars (outside the axes).
+    text_ : ndarray of shape (n_pairs, n_pairs) of matplotlib Text, or None
+        The correlations written in the heat map's cells, with a font size that fits
+        a cell; None when the cells are too small for legible numbers.
     order_ : ndarray of int
         Feature indices from the top of the bar chart to the bottom.
     """
@@ -220,47 +266,93 @@ class ComparisonDisplay:
     def __init__(self, comparison):
         self.comparison = comparison
 
-    def plot(self, *, kind="spearman", figure=None):
+    def plot(self, *, kind="spearman", figure=None, max_display=COMPARISON_MAX_DISPLAY):
+        """Draw the bars and the heat map.
+
+        Parameters
+        ----------
+        kind : {"spearman", "kendall"}, default="spearman"
+            Rank correlation of the heat map.
+        figure : matplotlib Figure, default=None
+            Figure to draw into (given constrained layout if it has no layout
+            engine); a new one, sized for the features and pairs shown, if None.
+        max_display : int or None, default=20
+            Show only the most important features (by mean share over the pairs);
+            None: every feature.
+
+        Returns
+        -------
+        self : ComparisonDisplay
+        """
+        if max_display is not None and (
+            not isinstance(max_display, Integral) or max_display < 1
+        ):
+            raise ValueError(
+                f"max_display must be a positive int or None; got {max_display!r}."
+            )
         plt = require_matplotlib()
         comparison = self.comparison
         keys = list(comparison.results)
-        names = comparison.feature_names
-        n_features = len(names)
-        if figure is None:
-            figure = plt.figure(figsize=(12, 1.5 + 0.45 * n_features))
-        bars_ax, heat_ax = figure.subplots(1, 2, width_ratios=[3, 2])
+        labels = [" / ".join(key) for key in keys]
+        names = [str(name) for name in comparison.feature_names]
         normalized = np.array([comparison._normalized(key)[0] for key in keys])
-        order = np.argsort(-normalized.mean(axis=0), kind="mergesort")
-        height = 0.8 / len(keys)
-        base = np.arange(n_features)[::-1]
-        for k, key in enumerate(keys):
+        order = np.argsort(-normalized.mean(axis=0), kind="mergesort")[:max_display]
+        n_shown, n_keys = len(order), len(keys)
+        size, width_ratios = _comparison_layout(n_shown, n_keys)
+        if figure is None:
+            figure = plt.figure(figsize=size, layout="constrained")
+        elif figure.get_layout_engine() is None:
+            figure.set_layout_engine("constrained")
+        bars_ax, heat_ax = figure.subplots(1, 2, width_ratios=width_ratios)
+        height = 0.8 / n_keys
+        base = np.arange(n_shown)[::-1]
+        for k, (label, color) in enumerate(zip(labels, _palette(n_keys))):
             bars_ax.barh(
                 base + 0.4 - height * (k + 0.5),
                 normalized[k, order],
                 height=height,
-                label=" / ".join(key),
+                color=color,
+                label=label,
             )
         bars_ax.set_yticks(base, [names[i] for i in order])
+        bars_ax.set_ylim(-0.5, n_shown - 0.5)
         bars_ax.set_xlabel("importance, share of the (model, method) total")
-        bars_ax.legend(fontsize="small", loc="lower right")
-        agreement = comparison.agreement(kind).to_numpy()
+        if n_shown < len(names):
+            bars_ax.set_ylabel(f"top {n_shown} of {len(names)} features, by mean share")
+        # Above the bars, outside the axes: never over the data.
+        legend = bars_ax.legend(
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.01),
+            ncols=min(3, n_keys),
+            fontsize="small",
+            frameon=False,
+        )
+        agreement = comparison.agreement_matrix(kind)
         image = heat_ax.imshow(agreement, vmin=-1, vmax=1, cmap="RdBu")
-        labels = [" / ".join(key) for key in keys]
-        heat_ax.set_xticks(range(len(keys)), labels, rotation=45, ha="right")
-        heat_ax.set_yticks(range(len(keys)), labels)
-        for a in range(len(keys)):
-            for b in range(len(keys)):
-                value = agreement[a, b]
-                text = "" if np.isnan(value) else f"{value:.2f}"
-                color = "white" if abs(value) > 0.6 else "black"  # legible on dark
-                heat_ax.text(
-                    b, a, text, ha="center", va="center", fontsize="small", color=color
-                )
-        heat_ax.set_title(f"agreement ({kind} rank correlation)")
+        heat_ax.set_xticks(range(n_keys), labels, rotation=45, ha="right")
+        heat_ax.set_yticks(range(n_keys), labels)
+        heat_ax.set_title(f"agreement\n({kind} rank correlation)")
         figure.colorbar(image, ax=heat_ax, shrink=0.8)
-        figure.tight_layout()
+        # The numbers are sized to the cells the layout leaves, or left out.
+        figure.get_layout_engine().execute(figure)
+        size = _heat_font_size(heat_ax, n_keys)
+        texts = None
+        if size >= MIN_FONT_SIZE:
+            texts = np.empty((n_keys, n_keys), dtype=object)
+            for a in range(n_keys):
+                for b in range(n_keys):
+                    value = agreement[a, b]
+                    texts[a, b] = heat_ax.text(
+                        b,
+                        a,
+                        "" if np.isnan(value) else f"{value:.2f}",
+                        ha="center",
+                        va="center",
+                        fontsize=size,
+                        color="white" if abs(value) > 0.6 else "black",
+                    )
         self.ax_, self.agreement_ax_, self.figure_ = bars_ax, heat_ax, figure
-        self.order_ = order
+        self.legend_, self.text_, self.order_ = legend, texts, order
         return self
 
 

@@ -121,7 +121,12 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         labels or an ``MLPRegressor`` on a standardized target for float targets
         with more than two distinct values, seeded from ``random_state``.
         ``permutation``, ``conditional`` and ``ablation`` accept any estimator. It is
-        never modified: a clone is fitted.
+        never modified: a clone is fitted. The selector is a classifier or a
+        regressor to scikit-learn as its estimator is, so that ``RFECV`` or
+        ``cross_val_score`` score a classifier's selector by accuracy on stratified
+        folds. With ``None`` the network is chosen at ``fit``, too late for them:
+        they then see a regressor, and a classification target needs
+        ``scoring="accuracy"`` and ``cv=StratifiedKFold(...)`` passed to them.
     method : {"weights", "garson", "olden", "gradient", "probe", "permutation", \
 "conditional", "ablation"}, default="gradient"
         The importance definition:
@@ -164,7 +169,10 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
     cv : int, cross-validation generator, iterable or None, default=None
         ``None`` measures importance on the data passed to ``fit``; otherwise
         importance is measured on held-out folds, each with the model fitted on the
-        remaining folds, and every fold's result is a draw.
+        remaining folds, and every fold's result is a draw. An int follows
+        scikit-learn's convention: ``KFold`` (``StratifiedKFold`` for a classifier),
+        unshuffled; for rows sorted by time, by group or by class pass shuffled
+        folds, e.g. ``KFold(5, shuffle=True, random_state=0)``.
     groups : None, "auto" or list of lists, default=None
         Inputs measured, and selected, together: a list of lists of column indices (or
         of column names when ``X`` is a DataFrame); columns in no list stay alone.
@@ -200,6 +208,11 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         ``shap``, ``integrated_gradients`` and ``sage``: rows standing in for absent
         columns (see :func:`~sknnimp.attributions`); an int: that many training rows
         drawn at random; None: up to 100 of them.
+    per_output : bool, default=False
+        Also measure one importance per output of a multi-output target (the
+        columns of a 2-D ``y``, the labels of a multilabel one), each equal to a run
+        on that output alone (see :func:`~sknnimp.nn_importance`); selection stays
+        on ``feature_importances_``, the importance for all outputs together.
     threshold : str or float, default=None
         Features whose importance is greater than or equal to it are kept: a float,
         ``"mean"``, ``"median"`` or a scaled reference such as ``"1.25*mean"``
@@ -275,6 +288,13 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
     constant_score_ : float or None
         The same score for the best constant prediction on those rows (the mean, or
         the class frequencies).
+    output_importances_ : ndarray of shape (n_features_in_, n_outputs)
+        With ``per_output=True``: the mean importance of every input for every
+        output.
+    output_importances_std_ : ndarray of shape (n_features_in_, n_outputs)
+        With ``per_output=True``: the standard deviation of those draws.
+    output_names_ : ndarray of str of shape (n_outputs,)
+        With ``per_output=True``: the names of the outputs.
     threshold_ : float
         The threshold value used for selection (NaN for ``"significant"``).
     n_features_in_ : int
@@ -322,6 +342,7 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
             None,
         ],
+        "per_output": ["boolean"],
         "threshold": [Real, str, None],
         "alpha": [Interval(Real, 0, 1, closed="neither")],
         "max_features": [Interval(Integral, 0, None, closed="left"), callable, None],
@@ -349,6 +370,7 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         test="t",
         conditional_estimator=None,
         background=None,
+        per_output=False,
         threshold=None,
         alpha=0.05,
         max_features=None,
@@ -372,6 +394,7 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         self.test = test
         self.conditional_estimator = conditional_estimator
         self.background = background
+        self.per_output = per_output
         self.threshold = threshold
         self.alpha = alpha
         self.max_features = max_features
@@ -474,6 +497,7 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
             test=self.test,
             conditional_estimator=self.conditional_estimator,
             background=self.background,
+            per_output=self.per_output,
             random_state=self.random_state,
         )
         measure = check_memory(self.memory).cache(
@@ -513,6 +537,10 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
                 "values on every held-out fold (R^2 on a fold where y is constant); "
                 "use null_repeats, or a cv whose folds hold varied y."
             )
+        if "output_importances" in result:
+            self.output_importances_ = result.output_importances
+            self.output_importances_std_ = result.output_importances_std
+            self.output_names_ = np.asarray(result.output_names, dtype=object)
         self.feature_importances_ = result.importances_mean
         return self
 
@@ -598,6 +626,11 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
             return self.estimator_.score(X, y)
         return self.estimator_.score(X, y, sample_weight=sample_weight)
 
+    @property
+    def classes_(self):
+        """The class labels of a classifier's ``estimator_``."""
+        return self.estimator_.classes_
+
     def _check_predict_data(self, X):
         """A DataFrame as it is; an array checked as scikit-learn checks it."""
         if is_dataframe(X):
@@ -657,6 +690,12 @@ class NNImportanceSelector(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
         tags.target_tags.required = True
         if self.estimator is not None:
             estimator_tags = get_tags(self.estimator)
+            # A classifier's selector is scored and split as a classifier (RFECV,
+            # cross_val_score: accuracy and stratified folds), a regressor's as a
+            # regressor.
+            tags.estimator_type = estimator_tags.estimator_type
+            tags.classifier_tags = estimator_tags.classifier_tags
+            tags.regressor_tags = estimator_tags.regressor_tags
             tags.input_tags.sparse = estimator_tags.input_tags.sparse
             # Selecting columns does not mind missing values; whether the estimator
             # does, fit finds out. A pipeline's tags do not say whether it imputes.

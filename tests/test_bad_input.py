@@ -106,7 +106,7 @@ def test_bad_sample_weight(data, sample_weight, match):
 @pytest.mark.parametrize(
     "params",
     [
-        {"method": "shap"},
+        {"method": "lime"},
         {"n_repeats": 0},
         {"fill": "max"},
         {"retrain": "hot"},

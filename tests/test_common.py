@@ -1,5 +1,6 @@
 """scikit-learn's estimator checks, for every method and every kind of network."""
 
+import pytest
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -89,8 +90,13 @@ def _expected_failed_checks(selector):
     }
 
 
-@parametrize_with_checks(
-    list(_selectors()), expected_failed_checks=_expected_failed_checks
-)
+@parametrize_with_checks(list(_selectors()))
 def test_sklearn_compatible(estimator, check):
+    # An expected failure is skipped with its reason rather than run as an xfail:
+    # the sample-weight checks are among the slowest (up to 20 s each), and these
+    # fail by construction, for the reasons written above.
+    name = getattr(check, "func", check).__name__
+    reason = _expected_failed_checks(estimator).get(name)
+    if reason is not None:
+        pytest.skip(f"expected to fail: {reason}")
     check(estimator)

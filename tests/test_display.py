@@ -1,11 +1,13 @@
 """ImportanceDisplay and ComparisonDisplay, drawn with Agg, read back from the axes."""
 
 import sys
+from itertools import combinations
 
 import numpy as np
+import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import make_friedman1
+from sklearn.datasets import make_friedman1, make_regression
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.inspection import permutation_importance
 from sklearn.neural_network import MLPRegressor
@@ -181,6 +183,7 @@ def test_max_display_keeps_the_most_important(selector):
     assert_array_equal(display.order_, order)
     assert _labels_top_down(display.ax_) == [f"x{i}" for i in order]
     assert len(display.ax_.containers[-1]) == 3
+    assert display.ax_.get_ylabel() == "top 3 of 10 features"
 
 
 def test_comparison_methods_side_by_side_and_agreement_heat_map(comparison, tmp_path):
@@ -221,3 +224,114 @@ def test_matplotlib_missing_names_the_extra(comparison, selector, monkeypatch):
         ImportanceDisplay.from_estimator(selector)
     with pytest.raises(ImportError, match=r"sknnimp\[plot\]"):
         comparison.plot()
+
+
+def test_from_importances_keeps_the_names_a_result_carries(selector, data):
+    X, _ = data
+    result = nn_importance(selector.estimator_, X, method="gradient")
+    names = [f"input {i}" for i in range(X.shape[1])]
+    result["feature_names"] = names
+    display = ImportanceDisplay.from_importances(result)
+    order = _expected_order(result.importances_mean)
+    assert _labels_top_down(display.ax_) == [names[i] for i in order]
+    # Names passed explicitly win.
+    other = [f"other {i}" for i in range(X.shape[1])]
+    display = ImportanceDisplay.from_importances(result, feature_names=other)
+    assert _labels_top_down(display.ax_) == [other[i] for i in order]
+
+
+def _small_mlp():
+    mlp = MLPRegressor(
+        hidden_layer_sizes=(8,), solver="lbfgs", max_iter=100, random_state=0
+    )
+    return make_pipeline(StandardScaler(), mlp)
+
+
+@pytest.fixture(scope="module")
+def three_columns():
+    """Every default method for a network and the forest's on three named columns:
+    eleven (model, method) pairs, so the heat map is crowded and the bars few."""
+    X, y = make_friedman1(n_samples=120, n_features=5, random_state=0)
+    X = pd.DataFrame(X[:, [0, 1, 3]], columns=["sepal length", "width", "temp"])
+    models = {
+        "mlp": _small_mlp(),
+        "forest": RandomForestRegressor(n_estimators=10, max_depth=4, random_state=0),
+    }
+    return compare_importances(models, X, y, n_repeats=2, random_state=0)
+
+
+def test_comparison_ticks_are_the_dataframe_column_names(three_columns):
+    display = three_columns.plot()
+    names = ["sepal length", "width", "temp"]
+    assert three_columns.feature_names == names
+    assert _labels_top_down(display.ax_) == [names[i] for i in display.order_]
+    assert sorted(_labels_top_down(display.ax_)) == sorted(names)
+    assert display.ax_.get_ylabel() == ""  # every feature shown: no note
+
+
+def _extents(artists, renderer):
+    return [artist.get_window_extent(renderer) for artist in artists]
+
+
+def test_heat_map_numbers_fit_their_cells_without_overlapping(three_columns):
+    display = three_columns.plot()
+    n_pairs = len(three_columns.results)
+    assert n_pairs >= 10
+    figure = display.figure_
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    texts = [text for text in display.text_.ravel() if text.get_text()]
+    assert len(texts) == n_pairs**2
+    assert min(text.get_fontsize() for text in texts) >= 6
+    boxes = _extents(texts, renderer)
+    for a, b in combinations(boxes, 2):
+        assert not a.overlaps(b)
+    # Each number is narrower than its cell.
+    cell = display.agreement_ax_.get_window_extent(renderer).width / n_pairs
+    assert max(box.width for box in boxes) < cell
+    # The heat map's labels stay inside the figure.
+    labels = display.agreement_ax_.get_xticklabels()
+    for box in _extents(labels, renderer):
+        assert box.y0 >= 0 and box.x1 <= figure.bbox.x1
+
+
+def test_heat_map_numbers_are_left_out_when_the_cells_are_too_small(three_columns):
+    figure = plt.figure(figsize=(8, 4.5))
+    display = three_columns.plot(figure=figure)
+    assert display.text_ is None
+    assert len(display.agreement_ax_.texts) == 0
+
+
+def test_legend_is_outside_the_bars(three_columns, comparison):
+    for found in (three_columns, comparison):
+        display = found.plot()
+        display.figure_.canvas.draw()
+        renderer = display.figure_.canvas.get_renderer()
+        legend = display.legend_.get_window_extent(renderer)
+        assert not legend.overlaps(display.ax_.get_window_extent(renderer))
+        assert display.figure_.bbox.contains(legend.x0, legend.y0)
+        assert display.figure_.bbox.contains(legend.x1, legend.y1)
+
+
+def test_comparison_of_fifty_features_shows_the_top_twenty_with_a_note():
+    X, y = make_regression(
+        n_samples=100, n_features=50, n_informative=5, random_state=0
+    )
+    X = pd.DataFrame(X, columns=[f"column {i}" for i in range(50)])
+    comparison = compare_importances(
+        _small_mlp(), X, y, methods=["gradient", "olden"], random_state=0
+    )
+    display = comparison.plot()
+    assert len(display.order_) == 20
+    assert _labels_top_down(display.ax_) == [f"column {i}" for i in display.order_]
+    assert len(display.ax_.patches) == 2 * 20
+    assert display.ax_.get_ylabel() == "top 20 of 50 features, by mean share"
+    shares = comparison.table().xs("importance", level="quantity", axis=1)
+    assert_array_equal(
+        display.order_, _expected_order(shares.mean(axis=1).to_numpy())[:20]
+    )
+    everything = comparison.plot(max_display=None)
+    assert len(everything.order_) == 50
+    assert everything.ax_.get_ylabel() == ""
+    with pytest.raises(ValueError, match="max_display"):
+        comparison.plot(max_display=0)

@@ -1,17 +1,20 @@
 """The selector in scikit-learn: pipelines, grids, other selectors, pandas, weights."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import make_classification, make_friedman1
 from sklearn.exceptions import NotFittedError
-from sklearn.feature_selection import RFE, SelectFromModel
+from sklearn.feature_selection import RFE, RFECV, SelectFromModel
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import Ridge
-from sklearn.model_selection import GridSearchCV
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -256,3 +259,70 @@ def test_cross_fitted_draws(friedman, method):
     assert_allclose(selector.importances_std_, selector.importances_.std(axis=1))
     if method != "gradient":
         assert -1 < selector.baseline_score_ <= 1
+
+
+def _classifier():
+    return MLPClassifier(
+        hidden_layer_sizes=(8,), solver="lbfgs", max_iter=500, random_state=0
+    )
+
+
+def test_rfecv_scores_a_classifier_selector_by_accuracy_on_stratified_folds():
+    X, y = make_classification(
+        n_samples=120, n_features=6, n_informative=3, random_state=0
+    )
+    selector = NNImportanceSelector(_classifier(), random_state=0)
+    assert is_classifier(selector)
+    assert is_regressor(NNImportanceSelector(_mlp()))
+    assert isinstance(
+        check_cv(3, y, classifier=is_classifier(selector)), StratifiedKFold
+    )
+    rfecv = RFECV(selector, cv=3, step=2).fit(X, y)
+    results = rfecv.cv_results_
+    assert ((results["mean_test_score"] >= 0) & (results["mean_test_score"] <= 1)).all()
+    # The first fold with every feature, by hand: accuracy of the selector fitted on
+    # the fold's training rows of StratifiedKFold(3).
+    train, test = next(StratifiedKFold(3).split(X, y))
+    fitted = clone(selector).fit(X[train], y[train])
+    expected = accuracy_score(y[test], fitted.predict(X[test]))
+    every = list(results["n_features"]).index(X.shape[1])
+    assert results["split0_test_score"][every] == pytest.approx(expected)
+    assert_array_equal(fitted.classes_, [0, 1])
+
+
+def test_rfecv_with_the_default_network_needs_accuracy_and_stratified_folds_passed():
+    # The default network is chosen at fit: scikit-learn sees a regressor.
+    X, y = make_classification(
+        n_samples=90, n_features=4, n_informative=2, n_redundant=0, random_state=0
+    )
+    assert not is_classifier(NNImportanceSelector())
+    rfecv = RFECV(
+        NNImportanceSelector(random_state=0),
+        cv=StratifiedKFold(3),
+        scoring="accuracy",
+        step=2,
+    ).fit(X, y)
+    scores = rfecv.cv_results_["mean_test_score"]
+    assert ((scores >= 0.5) & (scores <= 1)).all()
+
+
+@pytest.mark.parametrize("retrain", ["warm", "cold"])
+def test_a_network_fitted_on_a_dataframe_gives_no_feature_name_warning(
+    friedman, retrain
+):
+    X, y = friedman
+    df = pd.DataFrame(X, columns=[f"in{i}" for i in range(X.shape[1])])
+    mlp = MLPRegressor(
+        hidden_layer_sizes=(8,), solver="lbfgs", max_iter=2000, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for method in ("gradient", "permutation", "ablation"):
+            selector = NNImportanceSelector(
+                mlp, method=method, retrain=retrain, n_repeats=2, random_state=0
+            ).fit(df, y)
+            selector.estimator_.score(df, y)
+            selector.score(df, y)
+            selector.predict(df)
+            selector.transform(df)
+            nn_importance(selector.estimator_, df, y, method=method, n_repeats=2)

@@ -251,7 +251,15 @@ class MLPNetwork(Network):
         mlp.set_params(early_stopping=False)
         if hasattr(mlp, "best_loss_"):
             mlp.best_loss_, mlp._no_improvement_count = np.inf, 0
-        return refit(mlp, X, y, sample_weight)
+        # An MLP fitted on a DataFrame knows its column names, and X here is an
+        # array: the names are set aside for the fit (which would warn that X has
+        # none) and put back, since the whole estimator is scored on the rows as
+        # the user passed them.
+        names = mlp.__dict__.pop("feature_names_in_", None)
+        mlp = refit(mlp, X, y, sample_weight)
+        if names is not None:
+            mlp.feature_names_in_ = names
+        return mlp
 
 
 def batched_column_std(batches, sample_weight):
