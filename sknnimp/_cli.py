@@ -19,17 +19,29 @@ import json
 import math
 import os
 import re
+import shlex
 import sys
+import time
 import warnings
 
 import numpy as np
+from joblib import cpu_count
 from sklearn import datasets
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
+from ._answer import (
+    RECOMMENDED,
+    RECOMMENDED_WHY,
+    ranking_text,
+    summary_paragraphs,
+    unit,
+    wrapped,
+)
 from ._compare import compare_importances
 from ._default import default_estimator
-from ._methods import DEFAULT_METHODS, METHODS
+from ._methods import METHODS
+from ._report import report_format, write_report
 from ._significance import PoorModelWarning
 from ._tables import numeric_columns
 
@@ -46,6 +58,12 @@ SCORE_FOLDS = 5
 DATE_SHARE = 0.9
 #: Names of integer columns that, with all values distinct, are row identifiers.
 ID_NAME = re.compile(r"^(id|index|row|key)$|(_id|_key)$|^id_", re.IGNORECASE)
+#: An estimated run longer than this (seconds) gets a hint about --n-jobs.
+LONG_RUN = 60
+#: Rows explained in the report's per-row view.
+PER_ROW_ROWS = 200
+#: Methods that measure a score (and so give the held-out score with --cv).
+SCORED = {"permutation", "conditional", "ablation"}
 #: Column separators tried when ``--sep`` is not given, preferred in this order.
 SEPARATORS = (",", ";", "\t", "|")
 #: Characters read from the top of a file to find its separator and decimal mark.
@@ -76,7 +94,16 @@ def _parser():
     )
     parser.add_argument("data", nargs="?", metavar="DATA.csv", help="CSV with header")
     parser.add_argument("--dataset", choices=sorted(BUNDLED), default="diabetes")
-    parser.add_argument("--target", help="target column (default: the last one)")
+    parser.add_argument(
+        "--target",
+        help="target column (default: the last one); several, separated by commas, "
+        "for a multi-output regression or multilabel 0/1 targets",
+    )
+    parser.add_argument(
+        "--output",
+        metavar="NAME",
+        help="with several targets: show the per-output tables of this one only",
+    )
     parser.add_argument(
         "--sep",
         metavar="CHAR",
@@ -94,17 +121,19 @@ def _parser():
     )
     parser.add_argument(
         "--methods",
-        default=",".join(DEFAULT_METHODS),
+        default="recommended",
         help=(
-            f"comma-separated, among {','.join(METHODS)} (default: all but the "
-            "attributions shap, integrated_gradients and sage)"
+            f"comma-separated, among {','.join(METHODS)}; 'recommended' (the "
+            f"default): {','.join(RECOMMENDED)}; 'all': every method"
         ),
     )
     parser.add_argument(
         "--cv",
         type=int,
-        help="cross-fit on K held-out folds; p-values of permutation, conditional "
-        "and ablation then come from the held-out rows, without refits",
+        default=SCORE_FOLDS,
+        help="importance cross-fitted on K shuffled held-out folds (default: "
+        f"{SCORE_FOLDS}); p-values of permutation, conditional and ablation come "
+        "from the held-out rows, without refits",
     )
     parser.add_argument(
         "--test",
@@ -123,6 +152,12 @@ def _parser():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", metavar="FILE.png", help="write the comparison plot")
     parser.add_argument("--json", metavar="FILE", help="write all results as JSON")
+    parser.add_argument(
+        "--report",
+        metavar="FILE.html",
+        help="write a one-page report (.html, self-contained, or .md) with the "
+        "pictures and a per-row view (Shapley values)",
+    )
     parser.add_argument(
         "--progress",
         action="store_true",
@@ -329,12 +364,12 @@ def _is_identifier(name, column):
     return bool(whole and ID_NAME.search(str(name)))
 
 
-def _left_out(frame, target, exclude, drop_non_numeric):
+def _left_out(frame, targets, exclude, drop_non_numeric):
     """``{column: reason}`` for the columns that cannot be (or should not be) inputs."""
     reasons = {}
     for name in frame.columns:
         column = frame[name]
-        if name == target:
+        if name in targets:
             continue
         if name in exclude:
             reasons[name] = "excluded (--exclude)"
@@ -384,33 +419,32 @@ def read_csv(
             f"a single column {columns[0]!r} read from {path}: if the columns are "
             "separated by another character, give it with --sep"
         )
-    target = columns[-1] if target is None else target
-    if target not in columns:
-        raise UsageError(
-            f"unknown target column {target!r}; the columns are {', '.join(columns)}"
-        )
+    targets = _targets(target, columns)
+    target = targets[0] if len(targets) == 1 else targets
     unknown = [name for name in exclude if name not in columns]
     if unknown:
         raise UsageError(
             f"unknown --exclude column(s) {', '.join(unknown)}; the columns are "
             f"{', '.join(columns)}"
         )
-    if target in exclude:
-        raise UsageError(f"--exclude names the target {target}")
-    missing_target = frame[target].isna()
+    named = [name for name in targets if name in exclude]
+    if named:
+        raise UsageError(f"--exclude names the target {', '.join(named)}")
+    what = ", ".join(targets)
+    missing_target = frame[targets].isna().any(axis=1)
     if missing_target.all():
-        raise UsageError(f"no row has a value of the target {target}")
+        raise UsageError(f"no row has a value of the target {what}")
     if missing_target.any():
         notes.append(
-            f"{int(missing_target.sum())} row(s) without a value of {target} left out"
+            f"{int(missing_target.sum())} row(s) without a value of {what} left out"
         )
         frame = frame[~missing_target]
-    reasons = _left_out(frame, target, set(exclude), drop_non_numeric)
+    reasons = _left_out(frame, targets, set(exclude), drop_non_numeric)
     notes += [f"column {name} left out: {why}" for name, why in reasons.items()]
-    X = frame.drop(columns=[target, *reasons])
+    X = frame.drop(columns=[*targets, *reasons])
     if X.shape[1] == 0:
         raise UsageError("no input column left")
-    infinite = _infinite(frame, [*X.columns, target])
+    infinite = _infinite(frame, [*X.columns, *targets])
     if infinite:
         raise UsageError(
             f"infinite values (inf) in {infinite}: replace them, or leave the rows "
@@ -428,11 +462,33 @@ def read_csv(
                 "(--drop-missing)"
             )
         X, frame = X[complete], frame[complete]
-    return X.reset_index(drop=True), frame[target].reset_index(drop=True), notes, target
+    y = frame[target].reset_index(drop=True)
+    return X.reset_index(drop=True), y, notes, target
+
+
+def _targets(target, columns):
+    """The target column(s): the last column by default; a name, or names separated
+    by commas (several outputs)."""
+    if target is None:
+        return [columns[-1]]
+    names = [target] if target in columns else [t.strip() for t in target.split(",")]
+    unknown = [name for name in names if name not in columns]
+    if unknown:
+        raise UsageError(
+            f"unknown target column {', '.join(map(repr, unknown))}; the columns are "
+            f"{', '.join(columns)}"
+        )
+    if len(set(names)) < len(names):
+        raise UsageError(f"--target names a column twice: {target}")
+    return names
 
 
 def _task(y, task):
-    """``(y as floats or labels, "regression" | "classification")``."""
+    """``(y as floats or labels, "regression" | "classification")``; a DataFrame of
+    several targets is a multi-output regression, or a multilabel classification
+    when every column holds 0/1 (or two values) only."""
+    if getattr(y, "ndim", 1) == 2:
+        return _multi_task(y, task)
     values = np.asarray(y)
     try:
         numbers = values.astype(float)
@@ -451,8 +507,39 @@ def _task(y, task):
     return np.asarray(labels if numeric else values.astype(str)), task
 
 
+def _multi_task(frame, task):
+    columns = []
+    for name in frame.columns:
+        try:
+            columns.append(frame[name].to_numpy(dtype=float))
+        except (TypeError, ValueError):
+            raise UsageError(
+                f"the target {name} is not numeric: several targets must be numbers "
+                "(outputs of a regression) or 0/1 labels"
+            ) from None
+    values = np.column_stack(columns)
+    binary = all(set(np.unique(c)) <= {0.0, 1.0} for c in columns)
+    if task == "auto":
+        task = "classification" if binary else "regression"
+    if task == "classification":
+        if not binary:
+            raise UsageError(
+                "several targets are classes only as 0/1 labels (multilabel)"
+            )
+        return values.astype(int), task
+    return values, task
+
+
 def _check_target(y, task, cv, n_rows):
     """Refuse a target that cannot be learned or split into the folds needed."""
+    if np.ndim(y) == 2:
+        for k in range(y.shape[1]):
+            if len(np.unique(y[:, k])) < 2:
+                raise UsageError(f"target column {k + 1} has a single value")
+        folds = cv or SCORE_FOLDS
+        if n_rows < folds:
+            raise UsageError(f"too few rows for {folds} folds: there are {n_rows}")
+        return
     values, counts = np.unique(y, return_counts=True)
     if len(values) < 2:
         raise UsageError(f"the target has a single value ({values[0]!r})")
@@ -485,16 +572,30 @@ def _check_options(args):
         raise UsageError("--n-jobs must not be 0: 1 is one process, -1 every core")
     if args.seed < 0:
         raise UsageError(f"--seed must be >= 0; got {args.seed}")
-    if (
-        args.plot
-        and args.json
-        and os.path.abspath(args.plot) == os.path.abspath(args.json)
-    ):
-        raise UsageError("--plot and --json name the same file")
+    given = [
+        (option, os.path.abspath(path))
+        for option, path in (
+            ("--plot", args.plot),
+            ("--json", args.json),
+            ("--report", args.report),
+        )
+        if path
+    ]
+    for a in range(len(given)):
+        for b in range(a + 1, len(given)):
+            if given[a][1] == given[b][1]:
+                raise UsageError(f"{given[a][0]} and {given[b][0]} name the same file")
     if args.json:
         _check_output(args.json, "--json", args.data)
     if args.plot:
         _check_output(_plot_path(args.plot), "--plot", args.data)
+    if args.report:
+        try:
+            report_format(args.report)
+        except ValueError as exc:
+            raise UsageError(f"--report {exc}") from None
+        _plot_path("report.png")  # the report's pictures need matplotlib
+        _check_output(args.report, "--report", args.data)
 
 
 def _plot_path(path):
@@ -546,7 +647,7 @@ def _check_output(path, option, data):
 
 
 def _load(args):
-    """``(X, y, notes, source, task)``."""
+    """``(X, y, notes, source, task, output names or None)``."""
     if args.data is None:
         bunch = BUNDLED[args.dataset](as_frame=True)
         X, y = bunch.data, bunch.target.to_numpy()
@@ -554,7 +655,7 @@ def _load(args):
         task = "regression" if args.dataset == "diabetes" else "classification"
         if args.task != "auto":
             task = args.task
-        return X, y, [], source, task
+        return X, y, [], source, task, None
     exclude = [name.strip() for name in args.exclude.split(",") if name.strip()]
     X, y, notes, target = read_csv(
         args.data,
@@ -565,12 +666,14 @@ def _load(args):
         sep=_separator(args.sep),
     )
     y, task = _task(y, args.task)
-    return X, y, notes, f"{args.data}, target {target}", task
+    if isinstance(target, str):
+        return X, y, notes, f"{args.data}, target {target}", task, None
+    return X, y, notes, f"{args.data}, targets {', '.join(target)}", task, target
 
 
 def held_out_score(model, X, y, task, seed):
     """``(mean score, number of folds)`` of shuffled (stratified) cross-validation."""
-    if task == "classification":
+    if task == "classification" and np.ndim(y) == 1:
         folds = min(SCORE_FOLDS, int(np.unique(y, return_counts=True)[1].min()))
         if folds < 2:
             return np.nan, 0
@@ -581,12 +684,12 @@ def held_out_score(model, X, y, task, seed):
     return float(np.mean(cross_val_score(model, X, y, cv=cv))), folds
 
 
-def _shuffled_folds(n_folds, task, seed):
+def _shuffled_folds(n_folds, task, seed, multi_output=False):
     """Shuffled (stratified) folds for ``--cv``: a file sorted by time, group or
     class would otherwise make every held-out fold an extrapolation."""
     if not n_folds:
         return None
-    if task == "classification":
+    if task == "classification" and not multi_output:
         return StratifiedKFold(n_folds, shuffle=True, random_state=seed)
     return KFold(n_folds, shuffle=True, random_state=seed)
 
@@ -594,7 +697,8 @@ def _shuffled_folds(n_folds, task, seed):
 def _constant_score(y, task):
     """Score of the best constant prediction: the majority rate, or R^2 = 0."""
     if task == "classification":
-        return np.unique(y, return_counts=True)[1].max() / len(y)
+        axis = 0 if np.ndim(y) == 2 else None  # multilabel: whole label sets
+        return np.unique(y, axis=axis, return_counts=True)[1].max() / len(y)
     return 0.0
 
 
@@ -611,6 +715,10 @@ def _describe_model(X, task, hidden):
 
 
 def _methods(text):
+    if text.strip() == "recommended":
+        return list(RECOMMENDED)
+    if text.strip() == "all":
+        return list(METHODS)
     methods = [m.strip() for m in text.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
@@ -661,10 +769,10 @@ def _agreement(keys, matrix):
     return "\n".join(lines)
 
 
-def _overfitting(names, found):
+def _overfitting(names, found, n_folds):
     lines = [
-        "overfitting check: permutation importance on the training data vs "
-        "held-out folds"
+        "overfitting check: permutation importance on the training rows vs the "
+        f"{n_folds} shuffled held-out folds"
     ]
     flagged = np.flatnonzero(found["flagged"])
     if not len(flagged):
@@ -689,13 +797,69 @@ def _json_ready(value):
     return value
 
 
+class _Stages:
+    """What the run is doing, on stderr: one line per stage with its time, and after
+    the first fit an estimate of the time left (with a hint when it is long)."""
+
+    def __init__(self, show):
+        self.show = show
+        self.start = time.perf_counter()
+
+    def say(self, text):
+        if self.show:
+            print(f"sknnimp: {text}", file=sys.stderr, flush=True)
+
+    def run(self, label, function, *args, **kwargs):
+        self.say(f"{label} ...")
+        began = time.perf_counter()
+        result = function(*args, **kwargs)
+        self.say(f"{label}: done in {time.perf_counter() - began:.1f} s")
+        return result
+
+    def estimate(self, seconds, n_jobs):
+        """Say the estimated time left; a hint to use the cores when it is long."""
+        self.say(f"about {seconds:.0f} s left (estimated from the first fit)")
+        if seconds > LONG_RUN and (n_jobs is None or n_jobs == 1) and cpu_count() > 1:
+            print(
+                f"sknnimp: hint: about {seconds:.0f} s of refits left; --n-jobs -1 "
+                f"spreads them over the {cpu_count()} cores",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def _fits_left(methods, n_folds, n_features, n_repeats):
+    """Refits of the network still to come, in units of one full fit (a rough
+    count: a held-out fold is about one fit, a warm ablation a quarter of one)."""
+    fits = 0.0
+    for method in methods:
+        fits += n_folds
+        if method == "ablation":
+            fits += 0.25 * n_repeats * n_features * n_folds
+        if method == "conditional":
+            fits += 0.1 * n_folds
+    if "permutation" not in methods:
+        fits += n_folds  # the overfitting check's held-out side
+    if not set(methods) & SCORED:
+        fits += SCORE_FOLDS  # the held-out score
+    return fits
+
+
 def _run(args):
     methods = _methods(args.methods)
     hidden = _hidden(args.hidden)
     _check_options(args)
-    X, y, notes, source, task = _load(args)
+    X, y, notes, source, task, outputs = _load(args)
     names = [str(c) for c in X.columns]
     _check_target(y, task, args.cv, len(y))
+    if args.output is not None and (outputs is None or args.output not in outputs):
+        known = (
+            "there is a single target"
+            if outputs is None
+            else (f"the targets are {', '.join(outputs)}")
+        )
+        raise UsageError(f"--output {args.output}: {known}")
+    multi_output = np.ndim(y) == 2
     model = default_estimator(
         X,
         y,
@@ -703,30 +867,68 @@ def _run(args):
         random_state=args.seed,
         hidden_layer_sizes=hidden,
     )
-    show_progress = args.progress or sys.stderr.isatty()
+    stages = _Stages(args.progress or sys.stderr.isatty())
+    folds = _shuffled_folds(args.cv, task, args.seed, multi_output)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        # Said once, in the header, from the held-out score.
+        # Said once, in the summary, from the held-out score.
         warnings.simplefilter("ignore", PoorModelWarning)
-        held_out, n_folds = held_out_score(model, X, y, task, args.seed)
-        model.fit(X, y)
-        comparison = compare_importances(
+        began = time.perf_counter()
+        stages.run(f"fitting the network on {X.shape[0]} rows", model.fit, X, y)
+        one_fit = time.perf_counter() - began
+        stages.estimate(
+            one_fit * _fits_left(methods, args.cv, X.shape[1], args.n_repeats),
+            args.n_jobs,
+        )
+        comparison = stages.run(
+            f"importance by {', '.join(methods)} on {args.cv} held-out folds",
+            compare_importances,
             {"mlp": model},
             X,
             y,
             methods=methods,
-            cv=_shuffled_folds(args.cv, task, args.seed),
+            cv=folds,
             n_repeats=args.n_repeats,
             groups=args.groups,
             null_repeats=args.null_repeats,
             test=args.test,
+            per_output=multi_output,
             n_jobs=args.n_jobs,
             random_state=args.seed,
-            verbose=int(show_progress),
+            verbose=int(stages.show),
         )
-        overfitting = comparison.overfitting_flags(n_splits=args.cv or 5)["mlp"]
+        overfitting = stages.run(
+            "overfitting check (permutation on the training rows)",
+            comparison.overfitting_flags,
+            n_splits=args.cv,
+        )["mlp"]
+        score = comparison.scores.get("mlp")
+        if score is not None and score.on == "held-out folds":
+            held_out, n_folds = float(score.score), args.cv
+        else:
+            held_out, n_folds = stages.run(
+                "held-out score", held_out_score, model, X, y, task, args.seed
+            )
+    results = {method: result for (_, method), result in comparison.results.items()}
     score_name = "R^2" if task == "regression" else "accuracy"
+    constant = _constant_score(y, task)
     inputs, network = _describe_model(X, task, hidden)
+    train_score = model.score(X, y)
+    matrix = comparison.agreement_matrix("spearman")
+    groups = _named_groups(results, names)
+    units = {m: unit(m, task, True, score_name) for m in results}
+    paragraphs = summary_paragraphs(
+        names,
+        results,
+        score_name=score_name,
+        held_out=held_out,
+        constant=constant,
+        cross_fitted=True,
+        agreement=(list(results), matrix),
+        overfitting=overfitting,
+        groups=groups,
+    )
+
     for note in notes:
         print(f"note: {note}")
     print(
@@ -734,89 +936,316 @@ def _run(args):
         f"{network}"
     )
     print(
-        f"{score_name} on the training data {model.score(X, y):.3f}, held-out "
-        f"({n_folds}-fold cross-validation) {held_out:.3f}"
+        f"{score_name} on the training data {train_score:.3f}, held-out "
+        f"({n_folds} shuffled folds) {held_out:.3f}, a constant prediction "
+        f"{constant:.3f}"
     )
-    baseline = _constant_score(y, task)
-    if not held_out > baseline:
-        what = (
-            "R^2 <= 0"
-            if task == "regression"
-            else (
-                f"no better than always predicting the most frequent class "
-                f"({baseline:.3f})"
+    if not held_out > constant:
+        print(
+            f"warning: the held-out {score_name} is no better than a constant "
+            "prediction's: the network learned little or nothing, and its "
+            "importances describe noise"
+        )
+    if args.methods.strip() == "recommended":
+        print(f"methods: {RECOMMENDED_WHY}")
+    print(_folds_line(args))
+    print()
+    for method, result in results.items():
+        print(
+            ranking_text(
+                method,
+                names,
+                result.importances_mean,
+                ci=result.get("importances_ci"),
+                pvalues=result.get("pvalues"),
+                unit_text=units[method],
             )
         )
-        print(
-            f"warning: the held-out {score_name} is {what}: the network learned "
-            "little or nothing, and its importances describe noise"
+        print()
+    if multi_output:
+        for text in _per_output_tables(results, names, outputs, args.output, units):
+            print(text)
+            print()
+    if len(results) > 1:
+        print(_agreement(list(comparison.results), matrix))
+        print()
+    print(_overfitting(names, overfitting, args.cv))
+    print()
+    print("summary")
+    print(wrapped(paragraphs))
+
+    if args.json:
+        _write_json(
+            args.json,
+            source=source,
+            task=task,
+            X=X,
+            names=names,
+            notes=notes,
+            held_out=held_out,
+            constant=constant,
+            results=results,
+            units=units,
+            matrix=matrix,
+            overfitting=overfitting,
+            outputs=outputs,
+            paragraphs=paragraphs,
         )
-    if args.cv and args.null_repeats:
-        print(f"importance cross-fitted on {args.cv} shuffled held-out folds")
-    elif args.cv and args.test == "nadeau_bengio":
-        print(
+    figure = None
+    if args.plot or args.report:
+        figure = comparison.plot().figure_
+    if args.plot:
+        figure.savefig(_plot_path(args.plot), dpi=100)
+    if args.report:
+        per_row = stages.run(
+            "Shapley values of up to 200 rows for the report",
+            _per_row_figure,
+            model,
+            X,
+            task,
+            args.seed,
+        )
+        write_report(
+            args.report,
+            _report_summary(
+                args,
+                source=source,
+                X=X,
+                names=names,
+                task=task,
+                inputs=inputs,
+                notes=notes,
+                network=network,
+                score_name=score_name,
+                train_score=train_score,
+                held_out=held_out,
+                constant=constant,
+                n_folds=n_folds,
+                paragraphs=paragraphs,
+                results=results,
+                units=units,
+                matrix=matrix,
+                groups=groups,
+                overfitting=overfitting,
+                figure=figure,
+                per_row=per_row,
+            ),
+        )
+        stages.say(f"report written to {args.report}")
+
+
+def _folds_line(args):
+    if args.null_repeats:
+        return (
+            f"importance cross-fitted on {args.cv} shuffled held-out folds; p-values "
+            f"from {args.null_repeats} refits on a permuted target"
+        )
+    if args.test == "nadeau_bengio":
+        return (
             f"importance cross-fitted on {args.cv} shuffled held-out folds; p-values: "
             "Nadeau-Bengio corrected t-test over the folds"
         )
-    elif args.cv:
-        print(
-            f"importance cross-fitted on {args.cv} shuffled held-out folds; p-values "
-            f"of permutation, conditional and ablation: one-sided {args.test} test of "
-            "the held-out per-row score differences"
+    return (
+        f"importance cross-fitted on {args.cv} shuffled held-out folds; p-values of "
+        f"permutation, conditional and ablation: one-sided {args.test} test of the "
+        "held-out per-row score differences"
+    )
+
+
+def _named_groups(results, names):
+    """The groups of several inputs that were measured together, by name."""
+    for result in results.values():
+        groups = result.get("groups")
+        if groups is not None:
+            return [[names[i] for i in g] for g in groups if len(g) > 1] or None
+    return None
+
+
+def _per_output_tables(results, names, outputs, only, units):
+    for method, result in results.items():
+        if "output_importances" not in result:
+            continue
+        for k, output in enumerate(outputs):
+            if only is not None and output != only:
+                continue
+            yield ranking_text(
+                method,
+                names,
+                result.output_importances[:, k],
+                title=f"{method}, output {output}",
+                unit_text=units[method],
+            )
+
+
+def _write_json(
+    path,
+    *,
+    source,
+    task,
+    X,
+    names,
+    notes,
+    held_out,
+    constant,
+    results,
+    units,
+    matrix,
+    overfitting,
+    outputs,
+    paragraphs,
+):
+    keys = (
+        "importances_mean",
+        "importances_std",
+        "importances_ci",
+        "importances",
+        "pvalues",
+        "baseline_score",
+        "output_importances",
+        "output_importances_std",
+    )
+    report = {
+        "source": source,
+        "task": task,
+        "n_rows": int(X.shape[0]),
+        "features": names,
+        "left_out": notes,
+        "held_out_score": _json_ready(held_out),
+        "constant_score": _json_ready(constant),
+        "outputs": outputs,
+        "methods": {
+            method: {
+                "unit": units[method],
+                **{k: _json_ready(result[k]) for k in keys if k in result},
+            }
+            for method, result in results.items()
+        },
+        "agreement": {"methods": list(results), "spearman": _json_ready(matrix)},
+        "overfitting": {k: _json_ready(v) for k, v in overfitting.items()},
+        "summary": paragraphs,
+    }
+    with open(path, "w") as handle:
+        json.dump(report, handle, indent=2)
+
+
+def _png(figure):
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+def _per_row_figure(model, X, task, seed):
+    """``(PNG of the Shapley beeswarm of up to 200 rows, caption)``."""
+    from ._attributions import attributions
+    from ._display import AttributionDisplay
+
+    rng = np.random.RandomState(seed)
+    rows = np.sort(rng.choice(len(X), min(len(X), PER_ROW_ROWS), replace=False))
+    explanation = attributions(model, X.iloc[rows], background=100, random_state=seed)
+    output, which = None, ""
+    if explanation.values.ndim == 3 and explanation.values.shape[2] > 2:
+        output = 0
+        which = f" (output {explanation.output_names[0]})"
+    display = AttributionDisplay.from_attributions(explanation, output=output)
+    caption = (
+        f"Shapley values of {len(rows)} rows{which}: one dot per row and input, its "
+        "effect on the prediction against the mean prediction, coloured by the "
+        "input's value."
+    )
+    png = _png(display.figure_)
+    import matplotlib.pyplot as plt
+
+    plt.close(display.figure_)
+    return png, caption
+
+
+def _report_summary(
+    args,
+    *,
+    source,
+    X,
+    names,
+    task,
+    inputs,
+    notes,
+    network,
+    score_name,
+    train_score,
+    held_out,
+    constant,
+    n_folds,
+    paragraphs,
+    results,
+    units,
+    matrix,
+    groups,
+    overfitting,
+    figure,
+    per_row,
+):
+    """The dict :func:`~sknnimp._report.write_report` lays out."""
+    nice_score = "R²" if task == "regression" else "accuracy"
+    rankings = []
+    for method, result in results.items():
+        ci = result.get("importances_ci")
+        rankings.append(
+            {
+                "method": method,
+                "title": method,
+                "unit": units[method],
+                "features": names,
+                "mean": [float(v) for v in result.importances_mean],
+                "ci": None if ci is None or np.isnan(ci).all() else ci.tolist(),
+                "pvalues": None
+                if "pvalues" not in result
+                else [float(v) for v in result.pvalues],
+            }
         )
-    elif args.null_repeats:
-        print(
-            "p-values from the training data: a network refitted on a shuffled "
-            "target can fit noise and look as sensitive as the real one; --cv gives "
-            "held-out p-values"
-        )
-    print()
-    for key, result in comparison.results.items():
-        print(_ranking(key[1], names, result))
-        print()
-    keys = list(comparison.results)
-    matrix = comparison.agreement_matrix("spearman")
-    if len(keys) > 1:
-        print(_agreement(keys, matrix))
-        print()
-    print(_overfitting(names, overfitting))
-    if args.json:
-        report = {
+    png, caption = per_row
+    return {
+        "title": f"Which inputs matter: {source}",
+        "command": " ".join(["sknnimp", *map(shlex.quote, args.argv)]),
+        "data": {
             "source": source,
-            "task": task,
             "n_rows": int(X.shape[0]),
+            "n_inputs": int(X.shape[1]),
+            "inputs": inputs,
+            "task": task,
+            "notes": list(notes),
+        },
+        "model": {
+            "network": network,
+            "score_name": nice_score,
+            "train": float(train_score),
+            "held_out": float(held_out),
+            "constant": float(constant),
+            "folds": f"{n_folds} shuffled folds",
+            "worth_explaining": bool(held_out > constant),
+        },
+        "summary": paragraphs,
+        "rankings": rankings,
+        "figures": {"importances": _png(figure), "beeswarm": png},
+        "figure_captions": {
+            "importances": "Importances of every method, and their agreement.",
+        },
+        "agreement": {"methods": list(results), "matrix": np.asarray(matrix).tolist()}
+        if len(results) > 1
+        else None,
+        "groups": groups,
+        "overfitting": {
             "features": names,
-            "left_out": notes,
-            "held_out_score": _json_ready(held_out),
-            "methods": {
-                key[1]: {
-                    key_name: _json_ready(result[key_name])
-                    for key_name in (
-                        "importances_mean",
-                        "importances_std",
-                        "importances_ci",
-                        "importances",
-                        "pvalues",
-                        "baseline_score",
-                    )
-                    if key_name in result
-                }
-                for key, result in comparison.results.items()
-            },
-            "agreement": {
-                "methods": [method for _, method in keys],
-                "spearman": _json_ready(matrix),
-            },
-            "overfitting": {k: _json_ready(v) for k, v in overfitting.items()},
-        }
-        with open(args.json, "w") as handle:
-            json.dump(report, handle, indent=2)
-    if args.plot:
-        comparison.plot().figure_.savefig(args.plot, dpi=100)
+            "train": [float(v) for v in overfitting["train"]],
+            "held_out": [float(v) for v in overfitting["held_out"]],
+            "flagged": [bool(v) for v in overfitting["flagged"]],
+        },
+        "per_row": {"caption": caption, "figure": "beeswarm"},
+    }
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
+    args.argv = argv
     try:
         _run(args)
     except UsageError as exc:

@@ -28,16 +28,17 @@ def run(*args, cwd=None):
 def rankings(stdout, method, n_features):
     """``[(rank, feature, importance), ...]`` printed for ``method``."""
     lines = stdout.splitlines()
-    start = lines.index(method)
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{method}: "))
     rows = [line.split() for line in lines[start + 2 : start + 2 + n_features]]
     return [(int(r[0]), r[1], float(r[2])) for r in rows]
 
 
 def test_main_job_on_diabetes_ranks_every_input_for_every_method():
-    completed = run(*FAST)
+    methods = ["weights", "garson", "olden", "gradient", "probe", "permutation"]
+    completed = run("--methods", ",".join(methods), "--cv", "2", *FAST)
     assert completed.returncode == 0, completed.stderr
     names = load_diabetes().feature_names
-    for method in ["weights", "garson", "olden", "gradient", "probe", "permutation"]:
+    for method in methods:
         ranked = rankings(completed.stdout, method, len(names))
         assert [r[0] for r in ranked] == list(range(1, len(names) + 1))
         assert sorted(r[1] for r in ranked) == sorted(names)
@@ -66,7 +67,7 @@ def test_classification_dataset_with_cv_json_and_plot(tmp_path):
     )
     assert completed.returncode == 0, completed.stderr
     assert "classification" in completed.stdout.splitlines()[0]
-    assert "95% CI" in completed.stdout
+    assert "95% interval" in completed.stdout
     # Shuffled, stratified folds, and held-out p-values for permutation without
     # refits.
     assert "3 shuffled held-out folds" in completed.stdout
@@ -149,11 +150,11 @@ def test_non_numeric_columns_are_encoded_or_left_out_on_request(tmp_path):
     completed = run(path, "--methods", "weights", *FAST)
     assert completed.returncode == 0, completed.stderr
     assert "1 categorical" in completed.stdout
-    assert "city" in completed.stdout.split("weights")[1]
+    assert "city" in completed.stdout.split("\nweights: ")[1]
     completed = run(path, "--drop-non-numeric", "--methods", "weights", *FAST)
     assert completed.returncode == 0, completed.stderr
     assert "column city left out: not numeric" in completed.stdout
-    assert "city" not in completed.stdout.split("weights")[1]
+    assert "city" not in completed.stdout.split("\nweights: ")[1]
 
 
 def test_missing_values_are_imputed_or_their_rows_dropped(tmp_path):
@@ -230,7 +231,8 @@ def test_a_model_that_learned_nothing_is_flagged(tmp_path):
     ]
     completed = run(_write(tmp_path, "\n".join(rows)), "--methods", "weights", *FAST)
     assert completed.returncode == 0, completed.stderr
-    assert "warning: the held-out R^2 is R^2 <= 0" in completed.stdout
+    assert "warning: the held-out R^2 is no better than a constant" in completed.stdout
+    assert "The network is not worth explaining" in completed.stdout
 
 
 def test_header_only_file(tmp_path):
@@ -478,3 +480,203 @@ def test_a_comma_file_is_read_as_before(tmp_path):
     X, y, notes, _ = _cli.read_csv(path, None)
     np.testing.assert_allclose(X.to_numpy(), rows[:, :2])
     assert notes == []
+
+
+# --- The answer: methods, units, summary, progress, outputs, report -----------------
+
+
+def _friedman_csv(tmp_path, n=200, sort_by=None, two_outputs=False):
+    X, y = make_friedman1(n_samples=n, n_features=6, random_state=0)
+    names = [f"in_{i}" for i in range(6)]
+    columns = {name: X[:, i] for i, name in enumerate(names)}
+    columns["response"] = y
+    if two_outputs:
+        columns["second"] = 3 * X[:, 5] + 0.1 * np.random.RandomState(1).normal(size=n)
+    order = np.argsort(columns[sort_by]) if sort_by else np.arange(n)
+    header = list(columns)
+    lines = [",".join(header)]
+    lines += [",".join(f"{columns[c][i]:.5f}" for c in header) for i in order]
+    path = tmp_path / "friedman.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path, names
+
+
+def test_default_answer_names_methods_units_score_and_top_inputs(tmp_path, capsys):
+    path, names = _friedman_csv(tmp_path)
+    status = _cli.main([str(path), "--target", "response", "--hidden", "20"])
+    out, _ = capsys.readouterr()
+    assert status == 0
+    lines = out.splitlines()
+    # The held-out score against a constant's, and which methods and why.
+    assert "held-out (5 shuffled folds)" in lines[1]
+    assert "a constant prediction 0.000" in lines[1]
+    assert lines[2].startswith("methods: gradient: ") and "permutation" in lines[2]
+    # Every table says what its numbers measure.
+    assert "gradient: mean |change of the predicted value (target units)|" in out
+    assert "permutation: drop in held-out R^2 when the column is shuffled" in out
+    assert [m for m in ("weights", "garson", "probe") if f"\n{m}: " in out] == []
+    # The summary names the top inputs of held-out permutation: friedman's
+    # strongest inputs are 3, 0 and 1.
+    summary = out.split("\nsummary\n")[1].replace("\n", " ")
+    ranked = rankings(out, "permutation", len(names))
+    top = [name for _, name, _ in ranked[:3]]
+    assert set(top) <= {"in_0", "in_1", "in_3", "in_4"}
+    assert f"{top[0]}, {top[1]} and {top[2]} matter most" in summary
+    assert "The network is worth explaining" in summary
+
+
+def test_progress_covers_the_whole_run_with_an_estimate(tmp_path, capsys, monkeypatch):
+    path, _ = _friedman_csv(tmp_path, n=120)
+    monkeypatch.setattr(_cli, "LONG_RUN", -1)  # every run is long: the hint shows
+    status = _cli.main(
+        [str(path), "--hidden", "5", "--n-repeats", "2", "--cv", "3", "--progress"]
+    )
+    _, err = capsys.readouterr()
+    assert status == 0
+    stages = [line for line in err.splitlines() if line.startswith("sknnimp: ")]
+    assert stages[0] == "sknnimp: fitting the network on 120 rows ..."
+    assert any(
+        line.endswith("s left (estimated from the first fit)") for line in stages
+    )
+    assert any("hint:" in line and "--n-jobs -1" in line for line in stages)
+    assert any(line.startswith("sknnimp: overfitting check") for line in stages)
+    assert (
+        stages[-1].startswith("sknnimp: overfitting check") and "done in" in stages[-1]
+    )
+
+
+def test_several_targets_get_a_table_per_output(tmp_path, capsys):
+    path, names = _friedman_csv(tmp_path, n=150, two_outputs=True)
+    args = [str(path), "--target", "response,second", "--hidden", "10"]
+    status = _cli.main([*args, "--n-repeats", "2", "--cv", "3"])
+    out, _ = capsys.readouterr()
+    assert status == 0
+    assert "targets response, second" in out.splitlines()[0]
+    for method in ("gradient", "permutation"):
+        for output in ("response", "second"):
+            assert f"\n{method}, output {output}: " in out
+    second = out.split("\npermutation, output second: ")[1]
+    rows = [line.split() for line in second.splitlines()[2:4]]
+    assert rows[0][1] == "in_5"  # the second output is 3 * in_5
+    status = _cli.main([*args, "--n-repeats", "2", "--cv", "3", "--output", "second"])
+    out, _ = capsys.readouterr()
+    assert status == 0
+    assert "output second" in out and "output response" not in out
+
+
+def test_output_must_name_one_of_several_targets(tmp_path, capsys, no_fitting):
+    path, _ = _friedman_csv(tmp_path, n=60, two_outputs=True)
+    _refused(
+        capsys,
+        [path, "--target", "response,second", "--output", "third"],
+        "--output third",
+        "response, second",
+    )
+    _refused(capsys, [path, "--output", "second"], "single target")
+
+
+def test_overfitting_check_on_a_file_sorted_by_an_informative_input(tmp_path, capsys):
+    """Sorted by in_3 (the strongest input): unshuffled folds would make every
+    held-out fold an extrapolation in in_3; the check must not flag it."""
+    path, names = _friedman_csv(tmp_path, n=240, sort_by="in_3")
+    status = _cli.main([str(path), "--target", "response", "--hidden", "20"])
+    out, _ = capsys.readouterr()
+    assert status == 0
+    check = out.split("overfitting check")[1].split("\nsummary\n")[0]
+    assert "in_3:" not in check
+
+
+def test_plot_uses_the_column_names(tmp_path, capsys, monkeypatch):
+    import matplotlib.figure
+
+    saved = []
+    original = matplotlib.figure.Figure.savefig
+
+    def keep(self, *args, **kwargs):
+        saved.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
+    path, names = _friedman_csv(tmp_path, n=100)
+    picture = tmp_path / "plot.png"
+    status = _cli.main(
+        [str(path), "--hidden", "5", "--cv", "3", "--plot", str(picture)]
+    )
+    capsys.readouterr()
+    assert status == 0 and picture.stat().st_size > 10_000
+    labels = {
+        label.get_text() for ax in saved[0].axes for label in ax.get_yticklabels()
+    }
+    assert set(names) <= labels
+
+
+def test_report_is_written_and_reads_in_a_browser(tmp_path, capsys):
+    import shutil
+
+    path, names = _friedman_csv(tmp_path, n=100)
+    report = tmp_path / "report.html"
+    status = _cli.main(
+        [
+            str(path),
+            "--hidden",
+            "5",
+            "--cv",
+            "3",
+            "--n-repeats",
+            "2",
+            "--report",
+            str(report),
+        ]
+    )
+    capsys.readouterr()
+    assert status == 0
+    page = report.read_text()
+    for section in (
+        "summary",
+        "data",
+        "model",
+        "rankings",
+        "per-row",
+        "agreement",
+        "overfitting",
+        "reproduce",
+    ):
+        assert f'<section id="{section}"' in page
+    assert page.count("data:image/png;base64,") >= 2  # importances, beeswarm
+    assert "--report" in page  # the command to reproduce it
+    browser = next(
+        (
+            shutil.which(n)
+            for n in ("chromium", "chromium-browser", "google-chrome")
+            if shutil.which(n)
+        ),
+        None,
+    )
+    if browser is None:
+        pytest.skip("no chromium on this machine (Debian: apt-get install chromium)")
+    done = subprocess.run(
+        [
+            browser,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            report.as_uri(),
+        ],
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
+    dom = done.stdout.decode()
+    assert done.returncode == 0
+    for heading in (
+        "Summary",
+        "Which inputs matter",
+        "Per-row view",
+        "Overfitting check",
+        "Reproduce",
+    ):
+        assert f">{heading}</h2>" in dom
+    assert all(name in dom for name in names)
