@@ -28,6 +28,7 @@ from functools import partial
 
 import numpy as np
 from sklearn.base import clone, is_classifier
+from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
@@ -79,9 +80,13 @@ class _Encoded:
     """The table's columns as numbers, with the block of features of each column."""
 
     def __init__(self, X_train, sample_weight):
-        self.transformer = fit_weighted(
-            default_preprocessing(X_train), X_train, None, sample_weight
-        )
+        transformer = default_preprocessing(X_train)
+        if isinstance(transformer, ColumnTransformer):
+            # It takes no sample_weight (nor routes it without metadata routing):
+            # the encoding of a table with categories is fitted unweighted; the
+            # models of each column given the others are weighted.
+            sample_weight = None
+        self.transformer = fit_weighted(transformer, X_train, None, sample_weight)
         self.owner = provenance(self.transformer, n_columns(X_train))
 
     def features(self, X):

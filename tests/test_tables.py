@@ -584,3 +584,33 @@ def test_occlusion_of_a_plain_network_with_scalers_equals_the_general_route():
             scoring=lambda est, X_, y_: est.score(X_, y_),
         )
         np.testing.assert_allclose(fast.importances, slow.importances, atol=1e-9)
+
+
+def test_conditional_with_sample_weight_on_a_table_with_categories():
+    """The encoding of a table with categories (a ColumnTransformer) takes no
+    sample_weight: it is fitted unweighted, the conditional models weighted."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    n = 120
+    X = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "city": rng.choice(["x", "y", "z"], size=n),
+            "b": rng.normal(size=n),
+        }
+    )
+    y = X["a"] + (X["city"] == "x") + 0.1 * rng.normal(size=n)
+    model = make_pipeline(
+        ColumnTransformer(
+            [("cat", OneHotEncoder(), ["city"]), ("num", StandardScaler(), ["a", "b"])]
+        ),
+        MLPRegressor(
+            hidden_layer_sizes=(8,), solver="lbfgs", max_iter=300, random_state=0
+        ),
+    ).fit(X, y)
+    weights = rng.uniform(0.5, 2.0, size=n)
+    result = nn_importance(
+        model, X, y, method="conditional", sample_weight=weights, random_state=0
+    )
+    assert result.importances_mean.shape == (3,)
+    assert result.importances_mean[0] > result.importances_mean[2]  # a over noise b
