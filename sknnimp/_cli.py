@@ -384,6 +384,22 @@ def _left_out(frame, targets, exclude, drop_non_numeric):
     return reasons
 
 
+def _numbers_read_as_text(frame):
+    """Text columns whose every value is a number, as numbers: some pandas releases
+    leave a column holding ``1e400`` (infinite) as text."""
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype != object:
+            continue
+        if not all(isinstance(value, str) for value in column.dropna()):
+            continue  # booleans with missing values stay as they are
+        try:
+            frame[name] = column.astype(float)
+        except (TypeError, ValueError):
+            pass
+    return frame
+
+
 def _infinite(frame, columns):
     """``"a (2 rows), y (1 row)"`` for the columns holding an infinite value."""
     counts = {name: int(frame[name].isin([np.inf, -np.inf]).sum()) for name in columns}
@@ -410,6 +426,7 @@ def read_csv(
     one line each. ``sep`` is the column separator, detected when None.
     """
     frame, notes = read_table(path, sep)
+    frame = _numbers_read_as_text(frame)
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     if frame.empty:
