@@ -221,7 +221,15 @@ def summary_paragraphs(
             )
     if overfitting is not None:
         flagged = [names[i] for i in np.flatnonzero(overfitting["flagged"])]
-        if flagged:
+        if len(flagged) > len(names) / 2:
+            paragraphs.append(
+                f"{len(flagged)} of {len(names)} inputs look important on the "
+                "training rows but much less on held-out rows: the network overfits "
+                "(it fits the rows it has seen much better than new ones). A smaller "
+                "or more regularized network (--hidden), or more rows, would give "
+                "importances that carry over."
+            )
+        elif flagged:
             one = len(flagged) == 1
             paragraphs.append(
                 f"{_listed(flagged)} {'looks' if one else 'look'} important on the "

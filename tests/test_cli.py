@@ -680,3 +680,29 @@ def test_report_is_written_and_reads_in_a_browser(tmp_path, capsys):
     ):
         assert f">{heading}</h2>" in dom
     assert all(name in dom for name in names)
+
+
+def test_summary_says_when_the_network_overfits():
+    from sklearn.utils import Bunch
+
+    from sknnimp._answer import summary_paragraphs
+
+    names = ["a", "b", "c", "d"]
+    result = Bunch(importances_mean=np.array([0.3, 0.2, 0.1, 0.0]))
+    common = dict(score_name="R^2", held_out=0.5, constant=0.0, cross_fitted=True)
+    few = summary_paragraphs(
+        names,
+        {"permutation": result},
+        overfitting={"flagged": np.array([False, False, True, False])},
+        **common,
+    )
+    assert few[-1].startswith("c looks important on the training rows")
+    most = summary_paragraphs(
+        names,
+        {"permutation": result},
+        overfitting={"flagged": np.array([True, True, True, False])},
+        **common,
+    )
+    assert most[-1].startswith("3 of 4 inputs look important")
+    assert "the network overfits" in most[-1]
+    assert "a, b and c matter most" in most[1]
