@@ -983,9 +983,13 @@ def choose_background(X, background, rng, max_rows=BACKGROUND_ROWS):
     return background
 
 
-def _check_background(background, X):
+def check_background(background, X):
+    """``background`` checked against ``X``: None and an int (rows to draw) as they
+    are, a table with as many columns as ``X``."""
     from ._importance import check_table
 
+    if background is None or isinstance(background, Integral):
+        return background
     background, _ = check_table(background)
     if n_columns(background) != n_columns(X):
         raise ValueError(
@@ -1134,8 +1138,7 @@ default="shap"
     check_is_fitted(estimator)
     X, names = check_table(X)
     rng = check_random_state(random_state)
-    if background is not None and not isinstance(background, Integral):
-        background = _check_background(background, X)
+    background = check_background(background, X)
     background = choose_background(X, background, rng)
     players = [np.array([j]) for j in range(n_columns(X))]
     feature_names = names or [f"x{j}" for j in range(n_columns(X))]

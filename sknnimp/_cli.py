@@ -28,7 +28,7 @@ import numpy as np
 from joblib import cpu_count
 from sklearn import datasets
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+from sklearn.model_selection import KFold, StratifiedKFold
 
 from ._answer import (
     RECOMMENDED,
@@ -52,7 +52,7 @@ BUNDLED = {
 }
 #: An integer-valued target with at most this many distinct values is a class label.
 MAX_CLASSES = 10
-#: Folds of the held-out score in the header (fewer when the data are too small).
+#: Default number of shuffled folds (--cv): importance and the held-out score.
 SCORE_FOLDS = 5
 #: An object column whose non-missing values parse as dates this often is a date.
 DATE_SHARE = 0.9
@@ -62,8 +62,6 @@ ID_NAME = re.compile(r"^(id|index|row|key)$|(_id|_key)$|^id_", re.IGNORECASE)
 LONG_RUN = 60
 #: Rows explained in the report's per-row view.
 PER_ROW_ROWS = 200
-#: Methods that measure a score (and so give the held-out score with --cv).
-SCORED = {"permutation", "conditional", "ablation"}
 #: Column separators tried when ``--sep`` is not given, preferred in this order.
 SEPARATORS = (",", ";", "\t", "|")
 #: Characters read from the top of a file to find its separator and decimal mark.
@@ -553,28 +551,16 @@ def _check_target(y, task, cv, n_rows):
         for k in range(y.shape[1]):
             if len(np.unique(y[:, k])) < 2:
                 raise UsageError(f"target column {k + 1} has a single value")
-        folds = cv or SCORE_FOLDS
-        if n_rows < folds:
-            raise UsageError(f"too few rows for {folds} folds: there are {n_rows}")
+        if n_rows < cv:
+            raise UsageError(f"too few rows for --cv {cv}: there are {n_rows}")
         return
     values, counts = np.unique(y, return_counts=True)
     if len(values) < 2:
         raise UsageError(f"the target has a single value ({values[0]!r})")
-    if cv is None:
-        # The overfitting check splits into SCORE_FOLDS folds (stratified for
-        # classes, which needs one class at least that large).
-        largest = counts.max() if task == "classification" else n_rows
-        if largest < SCORE_FOLDS:
-            what = "the largest class has" if task == "classification" else "there are"
-            raise UsageError(
-                f"too few rows for the {SCORE_FOLDS}-fold overfitting check: {what} "
-                f"{largest}"
-            )
-    else:
-        smallest = counts.min() if task == "classification" else n_rows
-        if smallest < cv:
-            what = "the smallest class has" if task == "classification" else "there are"
-            raise UsageError(f"too few rows for --cv {cv}: {what} {smallest}")
+    smallest = counts.min() if task == "classification" else n_rows
+    if smallest < cv:
+        what = "the smallest class has" if task == "classification" else "there are"
+        raise UsageError(f"too few rows for --cv {cv}: {what} {smallest}")
 
 
 def _check_options(args):
@@ -583,7 +569,7 @@ def _check_options(args):
         raise UsageError(f"--n-repeats must be at least 1; got {args.n_repeats}")
     if args.null_repeats < 0:
         raise UsageError(f"--null-repeats must be >= 0; got {args.null_repeats}")
-    if args.cv is not None and args.cv < 2:
+    if args.cv < 2:
         raise UsageError(f"--cv must be at least 2; got {args.cv}")
     if args.n_jobs == 0:
         raise UsageError("--n-jobs must not be 0: 1 is one process, -1 every core")
@@ -688,24 +674,9 @@ def _load(args):
     return X, y, notes, f"{args.data}, targets {', '.join(target)}", task, target
 
 
-def held_out_score(model, X, y, task, seed):
-    """``(mean score, number of folds)`` of shuffled (stratified) cross-validation."""
-    if task == "classification" and np.ndim(y) == 1:
-        folds = min(SCORE_FOLDS, int(np.unique(y, return_counts=True)[1].min()))
-        if folds < 2:
-            return np.nan, 0
-        cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    else:
-        folds = min(SCORE_FOLDS, len(y))
-        cv = KFold(folds, shuffle=True, random_state=seed)
-    return float(np.mean(cross_val_score(model, X, y, cv=cv))), folds
-
-
 def _shuffled_folds(n_folds, task, seed, multi_output=False):
     """Shuffled (stratified) folds for ``--cv``: a file sorted by time, group or
     class would otherwise make every held-out fold an extrapolation."""
-    if not n_folds:
-        return None
     if task == "classification" and not multi_output:
         return StratifiedKFold(n_folds, shuffle=True, random_state=seed)
     return KFold(n_folds, shuffle=True, random_state=seed)
@@ -754,26 +725,6 @@ def _hidden(text):
     if not sizes or min(sizes) < 1:
         raise UsageError(f"--hidden needs positive integers like 64,32; got {text!r}")
     return sizes
-
-
-def _ranking(method, names, result):
-    mean = result.importances_mean
-    order = np.argsort(-mean, kind="mergesort")
-    width = max(7, max(len(n) for n in names))
-    has_ci = not np.isnan(result.importances_ci).all()
-    has_p = "pvalues" in result
-    head = f"  {'rank':>4}  {'feature':<{width}}  {'importance':>11}"
-    head += f"  {'95% CI':>23}" * has_ci + f"  {'p-value':>7}" * has_p
-    lines = [method, head]
-    for rank, i in enumerate(order, start=1):
-        line = f"  {rank:>4}  {names[i]:<{width}}  {mean[i]:>11.4g}"
-        if has_ci:
-            low, high = result.importances_ci[i]
-            line += f"  [{low:>10.4g}, {high:>10.4g}]"
-        if has_p:
-            line += f"  {result.pvalues[i]:>7.3f}"
-        lines.append(line)
-    return "\n".join(lines)
 
 
 def _agreement(keys, matrix):
@@ -857,8 +808,6 @@ def _fits_left(methods, n_folds, n_features, n_repeats):
             fits += 0.1 * n_folds
     if "permutation" not in methods:
         fits += n_folds  # the overfitting check's held-out side
-    if not set(methods) & SCORED:
-        fits += SCORE_FOLDS  # the held-out score
     return fits
 
 
@@ -919,13 +868,9 @@ def _run(args):
             comparison.overfitting_flags,
             n_splits=args.cv,
         )["mlp"]
-        score = comparison.scores.get("mlp")
-        if score is not None and score.on == "held-out folds":
-            held_out, n_folds = float(score.score), args.cv
-        else:
-            held_out, n_folds = stages.run(
-                "held-out score", held_out_score, model, X, y, task, args.seed
-            )
+    # Every method is cross-fitted on the folds, so the comparison has the model's
+    # mean held-out score.
+    held_out, n_folds = float(comparison.scores["mlp"].score), args.cv
     results = {method: result for (_, method), result in comparison.results.items()}
     score_name = "R^2" if task == "regression" else "accuracy"
     constant = _constant_score(y, task)

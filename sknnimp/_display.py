@@ -642,50 +642,28 @@ class AttributionDisplay:
         display : AttributionDisplay
         """
         values = np.asarray(explanation.values)
-        names = explanation.output_names
-        output_name = None
-        if values.ndim == 3:
+        if values.ndim == 3 and output is None:
             n_outputs = values.shape[2]
-            names = (
-                [f"output {k}" for k in range(n_outputs)]
-                if names is None
-                else [str(name) for name in names]
-            )
-            if output is None:
-                mirrored = n_outputs == 2 and np.allclose(
-                    np.abs(values[..., 0]), np.abs(values[..., 1]), equal_nan=True
-                )
-                if n_outputs == 1:
-                    output = 0
-                elif mirrored:
-                    output = 1
-                else:
-                    raise ValueError(
-                        f"The explanation has {n_outputs} outputs {names}; choose "
-                        "one with output=<index or name>."
-                    )
-            if isinstance(output, (Integral, np.integer)) and not isinstance(
-                output, (bool, np.bool_)
+            if n_outputs == 1:
+                output = 0
+            elif n_outputs == 2 and np.allclose(
+                np.abs(values[..., 0]), np.abs(values[..., 1]), equal_nan=True
             ):
-                if not -n_outputs <= output < n_outputs:
-                    raise ValueError(
-                        f"output={output} is out of range for {n_outputs} outputs "
-                        f"{names}."
-                    )
-                index = int(output) % n_outputs
-            elif str(output) in names:
-                index = names.index(str(output))
+                output = 1  # the mirrored classes of a binary classifier
             else:
-                raise ValueError(f"No output {output!r}; the outputs are {names}.")
-            values = values[..., index]
-            output_name = names[index] if n_outputs > 1 else None
-        else:
-            if output not in (None, 0):
                 raise ValueError(
-                    f"The explanation has a single output; got output={output!r}."
+                    f"The explanation has {n_outputs} outputs "
+                    f"{explanation.output_names}; choose one with "
+                    "output=<index or name>."
                 )
-            if names is not None and len(names) == 1:  # from Explanation.output
-                output_name = str(names[0])
+        if output is not None:
+            try:
+                explanation = explanation.output(output)
+            except (KeyError, IndexError) as exc:
+                raise ValueError(exc.args[0]) from None
+        values = explanation.values
+        names = explanation.output_names
+        output_name = None if names is None or len(names) != 1 else str(names[0])
         display = cls(
             values,
             explanation.data,

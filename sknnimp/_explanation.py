@@ -104,26 +104,37 @@ class Explanation:
         if self.values.ndim == 2:
             if which in (0, None):
                 return self
-            raise IndexError("This explanation has a single output.")
+            raise IndexError(
+                f"The explanation has a single output; got output={which!r}."
+            )
+        n_outputs = self.values.shape[2]
+        names = (
+            [str(name) for name in self.output_names]
+            if self.output_names
+            else [f"output {k}" for k in range(n_outputs)]
+        )
         if isinstance(which, (bool, np.bool_)) or not isinstance(
             which, (int, np.integer)
         ):
-            names = [str(name) for name in self.output_names]
             if str(which) not in names:
                 raise KeyError(f"No output {which!r}; the outputs are {names}.")
             which = names.index(str(which))
+        elif not -n_outputs <= which < n_outputs:
+            raise IndexError(
+                f"output={which} is out of range for {n_outputs} outputs {names}."
+            )
+        which = int(which) % n_outputs
 
         def take(array):
             return None if array is None else np.asarray(array)[..., which]
 
-        names = self.output_names
         return Explanation(
             self.values[..., which],
             take(self.base_values),
             self.data,
             self.feature_names,
             method=self.method,
-            output_names=None if names is None else [names[which]],
+            output_names=[names[which]],
             stderr=take(self.stderr),
             completeness_gap=take(self.completeness_gap),
             exact=self.exact,

@@ -26,7 +26,7 @@ from sklearn.utils.validation import (
 )
 
 from ._ablation import ablation_importance, resolve_retrain
-from ._attributions import GLOBAL_METHODS, global_importance
+from ._attributions import GLOBAL_METHODS, check_background, global_importance
 from ._conditional import conditional_importance, conditional_models
 from ._groups import DEFAULT_GROUP_THRESHOLD, expand, resolve_groups
 from ._methods import (
@@ -487,12 +487,7 @@ default="gradient"
         )
     if method == "conditional":
         conditional_models(conditional_estimator)  # a wrong dict fails here
-    if background is not None and not isinstance(background, Integral):
-        background, _ = check_table(background)
-        if n_columns(background) != n_columns(X):
-            raise ValueError(
-                f"background has {n_columns(background)} columns, X has {n_columns(X)}."
-            )
+    background = check_background(background, X)
     if sample_weight is not None:
         sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
     group_list = resolve_groups(
