@@ -6,6 +6,7 @@ Inside the workers, BLAS thread pools are limited so that ``n_jobs`` workers tog
 use no more threads than there are cores.
 """
 
+import functools
 import sys
 import time
 import warnings
@@ -19,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import has_fit_parameter
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
 
 def _limited(function, n_threads, args):
@@ -29,10 +30,17 @@ def _limited(function, n_threads, args):
         return function(*args)
 
 
+@functools.cache
+def _blas_controller():
+    # Finding the libraries reads the process's memory map (about 4 ms); asking
+    # them for their current number of threads is cheap.
+    return ThreadpoolController().select(user_api="blas")
+
+
 def blas_threads():
     """Threads the BLAS libraries may use here and now (at least 1, at most the
     cores): the budget of work that behaves like BLAS, see :func:`run_tasks`."""
-    counts = [m["num_threads"] for m in threadpool_info() if m["user_api"] == "blas"]
+    counts = [m["num_threads"] for m in _blas_controller().info()]
     return max(1, min(max(counts, default=1), cpu_count()))
 
 
