@@ -176,10 +176,12 @@ class _Tail:
         else:
             np.copyto(out, z)
 
-    def __call__(self, z, activated=False):
+    def __call__(self, z, activated=False, shift=None):
         """Outputs (rows, n_outputs) for the pre-activations ``z`` (rows, hidden),
         which it overwrites (with ``activated``, ``z`` holds what :meth:`activate`
-        gave); valid until the next call."""
+        gave); valid until the next call. ``shift`` (lean networks only; (m,
+        width of the second layer)) replaces the second layer's intercept, added
+        to every block of ``m`` rows."""
         dense, n = self.dense, z.shape[0]
         if not self.lean:
             size = batch_rows(dense, n)
@@ -197,7 +199,10 @@ class _Tail:
             if layer or not activated:
                 np.maximum(a, self.zeros[: a.size].reshape(a.shape), out=a)
             a = np.matmul(a, w, out=buffer[: n * w.shape[1]].reshape(n, w.shape[1]))
-            a += c
+            if layer == 0 and shift is not None:
+                a.reshape(-1, *shift.shape)[...] += shift
+            else:
+                a += c
         return _ACTIVATIONS[dense.out_activation](a)
 
 
@@ -319,6 +324,14 @@ class NetworkGame:
                 and self.dense.activation == "relu"
                 and len(self.dense.coefs) == 2
                 and self.dense.out_activation == "identity"
+            )
+            # A scikit-learn MLP of one layer of ReLU units, any output (see
+            # _NetworkRow.offset_values; with more layers, the second layer's
+            # product takes most of the time and the offsets gain nothing).
+            self.lean = (
+                isinstance(self.dense, MLPNetwork)
+                and self.dense.activation == "relu"
+                and len(self.dense.coefs) == 2
             )
             if self.additive:  # the output weights of each (row, unit) pair
                 self.pair_weights = np.tile(self.dense.coefs[1], (self.n_background, 1))
@@ -503,13 +516,17 @@ class _NetworkRow:
         to ``2**k - 1`` plus player ``k``'s term. Blocks of ``2**L`` coalitions
         (the low bits) and some background rows stay within
         :data:`WALK_ELEMENTS` values; the players of the high bits start a block
-        off."""
+        off. A scikit-learn MLP of one ReLU layer takes a quicker route to the same
+        values: :meth:`additive_values` (identity outputs) or
+        :meth:`offset_values`."""
         game = self.game
         p = game.n_players
         if game.dense is None:
             return self.values(coalition_masks(p))
         if game.additive:
             return game._final(self.additive_values())
+        if game.lean:
+            return game._final(self.offset_values())
         n_b, hidden = game.n_background, game.w1.shape[1]
         deltas = self.deltas().reshape(p, n_b, hidden)
         low = p
@@ -535,6 +552,57 @@ class _NetworkRow:
                 outputs = tail(z.reshape(size * m, hidden))
                 sums[coalitions] += outputs.reshape(size, m, -1).sum(axis=1)
         return game._final(sums / n_b)
+
+    def offset_values(self):
+        """:meth:`coalition_values` (before :meth:`NetworkGame._final`) for a
+        scikit-learn MLP of one layer of ReLU units, any output activation (the
+        arithmetic holds for any depth).
+
+        The players are split into low, offset and high bits of the coalition's
+        index, as in :meth:`_ambiguous_sums`, and the background rows into
+        blocks. For the low players' coalitions' pre-activations ``z_L`` and an
+        offset coalition's summed terms ``e``, the first activations are
+        ``relu(z_L + e) = max(z_L, -e) + e``: one pass per value, and ``e`` goes
+        through the second layer once per offset and background row, in place of
+        its intercept (:class:`_Tail` ``shift``).
+        """
+        game, work = self.game, self.work
+        p, n_b, hidden = game.n_players, game.n_background, game.w1.shape[1]
+        deltas = self.deltas().reshape(p, n_b, hidden)
+        w2, c2 = game.dense.coefs[1], game.dense.intercepts[1]
+        n_offset = min(p, OFFSET_PLAYERS)
+        n_low = min(p - n_offset, LOW_PLAYERS)
+        n_high = p - n_offset - n_low
+        size, offsets = 2**n_low, 2**n_offset
+        step = max(1, min(n_b, OFFSET_ELEMENTS // (size * hidden)))
+        tail = _Tail(game.dense, size * step)
+        sums = np.zeros((2**n_high, offsets, size, game.dense.n_outputs))
+        for first in range(0, n_b, step):
+            rows = slice(first, min(first + step, n_b))
+            m = rows.stop - rows.start
+            d = deltas[:, rows]
+            minus = work.take("minus", (offsets, m, hidden))
+            minus[0] = 0.0
+            for k in range(n_offset):
+                np.subtract(minus[: 2**k], d[n_low + k], out=minus[2**k : 2 ** (k + 1)])
+            # The second layer's intercept plus e's term, per offset and row.
+            shifts = c2 - (minus.reshape(-1, hidden) @ w2).reshape(offsets, m, -1)
+            z = work.take("low", (size, m, hidden))
+            stage = work.take("stage", (size, m, hidden))
+            for high in range(2**n_high):
+                np.copyto(z[0], game.z_background[rows])
+                for k in range(n_high):
+                    if high >> k & 1:
+                        z[0] += d[n_low + n_offset + k]
+                for k in range(n_low):
+                    np.add(z[: 2**k], d[k], out=z[2**k : 2 ** (k + 1)])
+                for o in range(offsets):
+                    np.maximum(z, minus[o], out=stage)
+                    outputs = tail(
+                        stage.reshape(size * m, hidden), activated=True, shift=shifts[o]
+                    )
+                    sums[high, o] += outputs.reshape(size, m, -1).sum(axis=1)
+        return sums.reshape(2**p, -1) / n_b
 
     def additive_values(self):
         """:meth:`coalition_values` (before :meth:`NetworkGame._final`) for a

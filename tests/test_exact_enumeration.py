@@ -1,15 +1,21 @@
-"""Exact Shapley values of a network of one ReLU layer and identity outputs, whose
-(background row, hidden unit) pairs are sorted into never active, always active and
-ambiguous ones (``_NetworkRow.additive_values``), against the brute-force oracle of
-``shapley_oracle.py`` and against the plain enumeration of every coalition through the
-network's layers."""
+"""Exact Shapley values of scikit-learn MLPs of ReLU units, against the brute-force
+oracle of ``shapley_oracle.py`` and against the plain enumeration of every coalition
+through the network's layers:
+
+- one ReLU layer and identity outputs, whose (background row, hidden unit) pairs are
+  sorted into never active, always active and ambiguous ones
+  (``_NetworkRow.additive_values``);
+- one ReLU layer and other outputs (classifiers), whose first activations are
+  ``max(z_low, -e) + e`` for the offset coalitions' terms ``e``
+  (``_NetworkRow.offset_values``);
+- deeper networks, enumerated plainly."""
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from shapley_oracle import brute_force_shapley
 from sklearn.datasets import make_friedman1
-from sklearn.neural_network import MLPRegressor
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -28,15 +34,23 @@ def _network(p, n_outputs=1, hidden=12, seed=0):
     return make_pipeline(StandardScaler(), mlp).fit(X, y), X
 
 
-def _both_ways(model, X, players, background):
-    """Every coalition's value of every row, pruned and plain."""
+def _both_ways(model, X, players, background, route="additive"):
+    """Every coalition's value of every row, by ``route`` and plain."""
     game = attributions_module.make_game(model, players, background, X)
-    assert game.additive
+    assert getattr(game, route)
     inputs, _ = game.rows(X)
-    pruned = np.array([game.row(x).coalition_values() for x in inputs])
-    game.additive = False
+    fast = np.array([game.row(x).coalition_values() for x in inputs])
+    game.additive = game.lean = False
     plain = np.array([game.row(x).coalition_values() for x in inputs])
-    return pruned, plain
+    return fast, plain
+
+
+def _small_blocks(monkeypatch):
+    # Two low players, two offset players and the rest high players (which start
+    # a block off), in blocks of 64 values: every branch of the enumeration.
+    monkeypatch.setattr(attributions_module, "OFFSET_ELEMENTS", 64)
+    monkeypatch.setattr(attributions_module, "LOW_PLAYERS", 2)
+    monkeypatch.setattr(attributions_module, "OFFSET_PLAYERS", 2)
 
 
 @pytest.mark.parametrize("p", [1, 2, 5])
@@ -50,11 +64,7 @@ def test_equals_brute_force(p, n_outputs):
 
 
 def test_small_blocks_and_high_players_equal_brute_force(monkeypatch):
-    # Two low players, two offset players and two high players (which start a
-    # block off), in blocks of 16 pairs: every branch of the enumeration.
-    monkeypatch.setattr(attributions_module, "OFFSET_ELEMENTS", 64)
-    monkeypatch.setattr(attributions_module, "LOW_PLAYERS", 2)
-    monkeypatch.setattr(attributions_module, "OFFSET_PLAYERS", 2)
+    _small_blocks(monkeypatch)
     model, X = _network(6)
     rows, background = X[:2], X[100:115]
     explanation = attributions(model, rows, background=background)
@@ -100,3 +110,35 @@ def test_many_players_equal_the_plain_enumeration():
         model, X[:1], [np.array([j]) for j in range(15)], X[100:104]
     )
     assert_allclose(pruned, plain, rtol=0, atol=1e-11)
+
+
+def _other_network(name, p=6):
+    X, y = make_friedman1(n_samples=200, n_features=p, random_state=0)
+    if name == "two_layers":
+        mlp = MLPRegressor(
+            hidden_layer_sizes=(7, 5), solver="lbfgs", max_iter=200, random_state=0
+        )
+        return make_pipeline(StandardScaler(), mlp).fit(X, y), X
+    clf = MLPClassifier(hidden_layer_sizes=(9,), max_iter=300, random_state=0)
+    if name == "binary":
+        target = y > np.median(y)
+    else:  # three classes: a softmax output
+        target = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
+    return make_pipeline(StandardScaler(), clf).fit(X, target), X
+
+
+@pytest.mark.parametrize("name", ["two_layers", "binary", "three_classes"])
+@pytest.mark.parametrize("blocks", ["default", "small"])
+def test_other_relu_networks_equal_brute_force(name, blocks, monkeypatch):
+    if blocks == "small":
+        _small_blocks(monkeypatch)
+    model, X = _other_network(name)
+    rows, background = X[:2], X[100:115]
+    explanation = attributions(model, rows, background=background)
+    values = explanation.values.reshape(2, 6, -1)
+    assert_allclose(values, brute_force_shapley(model, rows, background), atol=1e-10)
+    if name != "two_layers":
+        fast, plain = _both_ways(
+            model, rows, [np.array([j]) for j in range(6)], background, route="lean"
+        )
+        assert_allclose(fast, plain, rtol=0, atol=1e-12)
