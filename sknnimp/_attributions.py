@@ -872,11 +872,31 @@ def coalition_masks(p):
     return ((np.arange(2**p)[:, None] >> np.arange(p)) & 1).astype(bool)
 
 
+@functools.cache
+def _marginal_pairs(p):
+    """``(without, with_, weights)``, each (p, 2**(p - 1)): for every player ``k``
+    the coalitions without it, the same with it, and the Shapley weight of each."""
+    masks = coalition_masks(p)
+    codes = np.arange(2**p)
+    without = np.array([codes[~masks[:, k]] for k in range(p)]).reshape(p, -1)
+    with_ = without | (1 << np.arange(p))[:, None]
+    weights = _subset_weights(p)[masks[without].sum(axis=-1)]
+    return without, with_, weights
+
+
+#: Players up to which :func:`exact_shapley` keeps the index arrays of
+#: :func:`_marginal_pairs` (3 x 12 x 2048 integers or floats).
+CACHED_PAIRS_PLAYERS = 12
+
+
 def exact_shapley(row, p):
     """Shapley values of one row by enumeration: shape (p, n_outputs)."""
-    masks = coalition_masks(p)
     enumerate_all = getattr(row, "coalition_values", None)
-    v = enumerate_all() if enumerate_all is not None else row.values(masks)
+    v = enumerate_all() if enumerate_all is not None else row.values(coalition_masks(p))
+    if p <= CACHED_PAIRS_PLAYERS:
+        without, with_, weights = _marginal_pairs(p)
+        return np.einsum("kc,kco->ko", weights, v[with_] - v[without])
+    masks = coalition_masks(p)
     weights = _subset_weights(p)
     sizes = masks.sum(axis=1)
     codes = np.arange(2**p)
