@@ -22,21 +22,31 @@ to) itself and its importance (close to) zero: the question answered is "what do
 standardization for numbers, one-hot indicators for the rest), fitted on the training
 rows. The default models are ``RidgeCV`` for numeric columns and
 ``LogisticRegression`` for the others.
+
+On a table of numbers only (float64 once read) with the default numeric model, the
+encoding and the models are fitted a block of training rows at a time
+(:mod:`~sknnimp._streaming`): fitting holds a few numbers per row, a block of rows
+and matrices of the features' number squared, never the training rows' features
+whole. Other tables (categories, sparse matrices, float32 values) and other models
+are fitted on the training rows' features made whole.
 """
 
 from functools import partial
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import clone, is_classifier
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression, RidgeCV
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
-from ._blocks import BLOCK_ELEMENTS
+from . import _blocks
 from ._default import default_preprocessing
 from ._parallel import fit_weighted
 from ._permutation import perturbation_importance
+from ._streaming import ColumnSummary, RidgeTarget, fit_numeric_encoding, ridge_models
 from ._tables import (
     _column,
     _is_missing,
@@ -76,18 +86,32 @@ def conditional_models(conditional_estimator):
     return numeric, categorical
 
 
-class _Encoded:
-    """The table's columns as numbers, with the block of features of each column."""
+def _default_numeric_model(conditional_estimator):
+    """Whether numeric columns get the default model (:func:`conditional_models`)."""
+    if isinstance(conditional_estimator, dict):
+        return "numeric" not in conditional_estimator
+    return conditional_estimator is None or is_classifier(conditional_estimator)
 
-    def __init__(self, X_train, sample_weight):
+
+class _Encoded:
+    """The table's columns as numbers (a fitted ``transformer``), with the block of
+    features of each column."""
+
+    def __init__(self, transformer, n_columns):
+        self.transformer = transformer
+        self.owner = provenance(transformer, n_columns)
+
+    @classmethod
+    def fitted(cls, X_train, sample_weight):
+        """:func:`~sknnimp._default.default_preprocessing` fitted on the rows."""
         transformer = default_preprocessing(X_train)
         if isinstance(transformer, ColumnTransformer):
             # It takes no sample_weight (nor routes it without metadata routing):
             # the encoding of a table with categories is fitted unweighted; the
             # models of each column given the others are weighted.
             sample_weight = None
-        self.transformer = fit_weighted(transformer, X_train, None, sample_weight)
-        self.owner = provenance(self.transformer, n_columns(X_train))
+        transformer = fit_weighted(transformer, X_train, None, sample_weight)
+        return cls(transformer, n_columns(X_train))
 
     def features(self, X):
         out = self.transformer.transform(X)
@@ -112,9 +136,17 @@ class ConditionalSampler:
     def __init__(self, X_train, groups, sample_weight, conditional_estimator):
         self.groups = groups
         self.numeric = numeric_columns(X_train)
-        self.encoded = _Encoded(X_train, sample_weight)
-        features = self.encoded.features(X_train)
         numeric_model, categorical_model = conditional_models(conditional_estimator)
+        if (
+            _default_numeric_model(conditional_estimator)
+            and self.numeric.all()
+            and not sparse.issparse(X_train)
+            and X_train.shape[0] > 0
+            and self._fit_in_blocks(X_train, sample_weight)
+        ):
+            return
+        self.encoded = _Encoded.fitted(X_train, sample_weight)
+        features = self.encoded.features(X_train)
         self.shared = None
         if conditional_estimator is None and sample_weight is None:
             self.shared = _ridge_columns(X_train, features, groups, self.encoded.owner)
@@ -136,6 +168,60 @@ class ConditionalSampler:
                         categorical_model, features[:, others], target, sample_weight
                     )
             self.models.append((others, models))
+
+    def _fit_in_blocks(self, X_train, sample_weight):
+        """The default models of a table of numbers, fitted a block of rows at a
+        time (:mod:`~sknnimp._streaming`): every column's model is linear in the
+        features, all predicted together by :attr:`shared`. False (nothing
+        fitted) when the table's values are not float64 or no row has weight."""
+        if sample_weight is not None and not (np.asarray(sample_weight) > 0).any():
+            return False
+        transformer = default_preprocessing(X_train)
+        if not isinstance(transformer, Pipeline):
+            return False
+        summary = ColumnSummary(X_train, sample_weight)
+        transformer = fit_numeric_encoding(
+            transformer, X_train, summary.median, sample_weight
+        )
+        if transformer is None:
+            return False
+        self.encoded = _Encoded(transformer, n_columns(X_train))
+        owner = self.encoded.owner
+        targets = []
+        for group in self.groups:
+            others = ~np.isin(owner, group)
+            for j in group:
+                own = np.flatnonzero(owner == j)  # none for a column with no value
+                design = others.copy()
+                design[own] = True
+                rows = None
+                if summary.missing[j]:
+                    rows = partial(_present, X_train, j)
+                targets.append(
+                    RidgeTarget(
+                        j,
+                        own[0] if own.size else -1,
+                        design,
+                        rows,
+                        summary.mean[j],
+                        summary.sd[j],
+                        summary.count[j],
+                    )
+                )
+        coef, intercept = ridge_models(
+            lambda rows: self.encoded.features(take_rows(X_train, rows)),
+            X_train.shape[0],
+            owner.size,
+            targets,
+            sample_weight,
+            RIDGE_ALPHAS,
+        )
+        self.shared = _LinearColumns([t.column for t in targets], coef, intercept)
+        self.models = [
+            (~np.isin(owner, group), {j: self.shared for j in group})
+            for group in self.groups
+        ]
+        return True
 
     def fitted_columns(self, X_eval):
         """What the models say of every group's columns on the rows ``X_eval``:
@@ -170,26 +256,46 @@ class ConditionalDraws:
     changes no group's draw law; within a group it keeps the columns' joint
     residuals.
 
-    What is held: the models' predictions of the numeric columns on all rows (one
-    float per row and column), the permutations and the drawn classes (small
-    integers); the replaced rows are made block by block (:meth:`table`).
+    What is held: the permutations and the drawn classes (small integers), and
+    the models' predictions of the numeric columns on all rows (one float per row
+    and column) unless every column's model is one linear map of the features (the
+    default models of a table of numbers, :attr:`ConditionalSampler.shared`): the
+    difference of the centres of rows ``i`` and ``π(i)`` is then made when needed,
+    ``(F_i - F_π(i)) @ coef``, from the two rows' features. The replaced rows are
+    made block by block (:meth:`table`).
     """
 
     def __init__(self, sampler, X_eval, n_repeats, random_state, sample_weight=None):
         rng = check_random_state(random_state)
         self.X = X_eval
         self.columns = [j for group in sampler.groups for j in group]
-        numeric = [j for j in self.columns if sampler.numeric[j]]
+        # Column order, so that a float64 array whose every column is replaced
+        # takes the replacements as they are computed (:meth:`table`).
+        numeric = sorted({j for j in self.columns if sampler.numeric[j]})
         self.numeric = {j: c for c, j in enumerate(numeric)}
-        n = X_eval.shape[0]
-        self.centres = np.empty((n, len(numeric)))
+        self._whole = (
+            isinstance(X_eval, np.ndarray)
+            and X_eval.dtype == np.float64
+            and numeric == list(range(X_eval.shape[1]))
+        )
+        n = self.n = X_eval.shape[0]
         self.classes = {}
         proba = {j: [] for j in self.columns if j not in self.numeric}
+        self.centres = self._linear = None
+        shared = sampler.shared
+        if (shared is not None and not proba) and all(
+            model is shared for _, models in sampler.models for model in models.values()
+        ):
+            # One linear map: nothing per row to hold (see the class doc).
+            self._encoded = sampler.encoded
+            self._linear = shared.coef[:, [shared.index[j] for j in numeric]]
+        else:
+            self.centres = np.empty((n, len(numeric)))
         # The models read the other columns' features: made a block of rows at a
         # time.
-        size = max(1, BLOCK_ELEMENTS // max(1, sampler.encoded.owner.size))
-        for start in range(0, n, size):
-            rows = np.arange(start, min(start + size, n))
+        size = max(1, _blocks.BLOCK_ELEMENTS // max(1, sampler.encoded.owner.size))
+        for start in range(0, n if self._linear is None else 0, size):
+            rows = slice(start, min(start + size, n))
             fitted = sampler.fitted_columns(take_rows(X_eval, rows))
             for j, c in self.numeric.items():
                 self.centres[rows, c] = fitted[j]
@@ -213,16 +319,51 @@ class ConditionalDraws:
                 }
             )
 
+    def _numeric_values(self, r, rows):
+        """Repeat ``r``'s replacements of the numeric columns on the rows ``rows``
+        (a slice or an index array), one column each in the order of
+        ``self.numeric``: ``centre + (x - centre)`` of the source rows."""
+        sources = self.permutations[r][rows]
+        if self._whole:
+            # The source rows, in column order (Fortran): the network's inputs are
+            # read a column at a time (sknnimp._blocks), and a preprocessing that
+            # works column by column keeps the order, so no copy of the block is
+            # made only to reorder it.
+            new = np.empty((sources.size, self.X.shape[1]), order="F")
+            np.take(self.X, sources, axis=0, out=new, mode="clip")
+        else:
+            x = take_rows(self.X, sources)
+            new = np.column_stack(
+                [np.asarray(_column(x, j), float) for j in self.numeric]
+            )
+        if self._linear is None:
+            new -= self.centres[sources]
+            new += self.centres[rows]
+        else:
+            self._add_centre_differences(new, rows, sources)
+        return new
+
+    def _add_centre_differences(self, new, rows, sources):
+        """``new += centres[rows] - centres[sources]``, from the rows' features
+        (the intercepts cancel), a few rows at a time."""
+        width = max(self._linear.shape)
+        size = max(1, _blocks.CACHE_ELEMENTS // max(1, width))
+        for start in range(0, new.shape[0], size):
+            part = slice(start, min(start + size, new.shape[0]))
+            if isinstance(rows, slice):
+                here = slice(rows.start + part.start, rows.start + part.stop)
+            else:
+                here = rows[part]
+            features = self._encoded.features(take_rows(self.X, here))
+            features -= self._encoded.features(take_rows(self.X, sources[part]))
+            new[part] += features @ self._linear
+
     def values(self, r, rows=None):
         """Repeat ``r``'s replacements of the columns (``self.columns``) on the
         evaluation rows ``rows`` (None: all), as a list of 1-D arrays."""
-        rows = np.arange(self.centres.shape[0]) if rows is None else rows
-        sources = self.permutations[r][rows]
-        numeric = list(self.numeric)
-        if numeric:
-            x = take_rows(self.X, sources)
-            x = np.column_stack([np.asarray(_column(x, j), float) for j in numeric])
-            new = self.centres[rows] + (x - self.centres[sources])
+        rows = _as_rows(rows, self.n)
+        if self.numeric:
+            new = self._numeric_values(r, rows)
         values = []
         for j in self.columns:
             if j in self.numeric:
@@ -234,84 +375,80 @@ class ConditionalDraws:
     def table(self, r, rows=None):
         """The evaluation rows ``rows`` (None: all) with repeat ``r``'s
         replacements of every group's columns."""
+        if self._whole:
+            # Every column replaced: the replacements are the table.
+            return self._numeric_values(r, _as_rows(rows, self.n))
         X = self.X if rows is None else take_rows(self.X, rows)
         return replaced(X, self.columns, self.values(r, rows))
 
 
-class _SharedRidge:
-    """Ridge regressions of several columns on the other features, predicted
-    together: ``predict(F)[:, index[j]] = ((F - mean) / scale) @ coef[:, index[j]]
-    + intercept[index[j]]``, ``coef`` being zero on column ``j``'s own feature."""
+def _as_rows(rows, n):
+    """Rows (None: all ``n``; a slice is taken with step 1) as a slice when they
+    are consecutive, so that the centres of the rows are read as a view."""
+    if rows is None:
+        return slice(0, n)
+    if isinstance(rows, slice):
+        start, stop, _ = rows.indices(n)
+        return slice(start, stop)
+    rows = np.asarray(rows)
+    if rows.size and rows[0] >= 0 and np.all(np.diff(rows) == 1):
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
 
-    def __init__(self, columns, mean, scale, coef, intercept):
+
+def _present(X, j):
+    """Rows where column ``j`` of ``X`` holds a value."""
+    return ~np.isnan(np.asarray(_column(X, j), dtype=float))
+
+
+class _LinearColumns:
+    """Linear models of several columns in the features, predicted together:
+    ``predict(F)[:, index[j]] = F @ coef[:, index[j]] + intercept[index[j]]``,
+    ``coef`` being zero on column ``j``'s own features."""
+
+    def __init__(self, columns, coef, intercept):
         self.index = {j: i for i, j in enumerate(columns)}
-        self.mean, self.scale, self.coef, self.intercept = mean, scale, coef, intercept
+        self.coef, self.intercept = coef, intercept
 
     def predict(self, features):
-        return ((features - self.mean) / self.scale) @ self.coef + self.intercept
+        out = features @ self.coef
+        out += self.intercept
+        return out
 
 
 def _ridge_columns(X_train, features, groups, owner, alphas=RIDGE_ALPHAS):
-    """The default numeric models of all single-column groups at once.
+    """The default numeric models of all single-column groups at once, from the
+    training rows' features ``features`` (all rows, unweighted).
 
     For each numeric column ``j`` alone in its group, with no missing value and one
-    feature ``k`` of its own (its standardized values), ``RidgeCV(alphas)`` of ``x_j``
-    on the other features, without fitting one model per column. With ``F`` the
-    standardized features, ``G = F'F`` and ``Θ = (G + αI)^-1``, the ridge regression of
-    feature ``k`` on the others has coefficients ``-Θ[-k, k] / Θ[k, k]`` and, on row
-    ``i`` with ``u = (F Θ)[i, k]``, residual ``u / Θ[k, k]`` and leverage
-    ``s_i - 2 a u + a² Θ[k, k] - (u - a Θ[k, k])² / Θ[k, k]`` (``a = F[i, k]``,
-    ``s_i = F_i Θ F_i'``), to which the intercept adds ``1/n``; the leave-one-out
-    errors that ``RidgeCV`` minimizes follow for every column and ``α`` from one
-    eigendecomposition of ``G``, in row batches. ``x_j = mean + sd · F[:, k]``, so the
-    chosen ``α`` is that of ``x_j`` and the coefficients scale by ``sd``.
+    feature ``k`` of its own, ``RidgeCV(alphas)`` of ``x_j`` on the other features,
+    from one eigendecomposition of their Gram matrix
+    (:func:`~sknnimp._streaming.ridge_models`).
 
-    Returns a :class:`_SharedRidge` of the columns served, or None (fewer than two).
+    Returns a :class:`_LinearColumns` of the columns served, or None (fewer than
+    two).
     """
-    targets = {}
+    n, q = features.shape
+    numeric = numeric_columns(X_train)
+    targets = []
     for group in groups:
         if len(group) != 1:
             continue
         j = group[0]
         own = np.flatnonzero(owner == j)
-        if own.size != 1 or not numeric_columns(X_train)[j]:
+        if own.size != 1 or not numeric[j]:
             continue
         x = np.asarray(_column(X_train, j), dtype=float)
         if np.isnan(x).any():
             continue
-        targets[j] = (own[0], x)
-    n, q = features.shape
+        design = np.ones(q, dtype=bool)
+        targets.append(RidgeTarget(j, own[0], design, None, x.mean(), x.std(), n))
     if len(targets) < 2 or n < 3 or q < 2:
         return None
-    scaler = StandardScaler().fit(features)
-    F = scaler.transform(features)
-    keys = np.array([k for k, _ in targets.values()])
-    eigenvalues, V = np.linalg.eigh(F.T @ F)
-    eigenvalues = np.maximum(eigenvalues, 0.0)
-    inverse = 1.0 / (eigenvalues[None, :] + np.asarray(alphas)[:, None])  # (α, q)
-    theta_kk = (V[keys] ** 2) @ inverse.T  # (targets, α)
-    errors = np.zeros((len(alphas), keys.size))
-    batch = max(1, 2**21 // q)
-    for start in range(0, n, batch):
-        A = F[start : start + batch]
-        W = A @ V
-        a = A[:, keys]
-        for m, d in enumerate(inverse):
-            Wd = W * d
-            s = np.einsum("ij,ij->i", Wd, W)[:, None]
-            u = Wd @ V[keys].T
-            t = theta_kk[:, m]
-            leverage = s - 2 * a * u + a**2 * t - (u - a * t) ** 2 / t + 1.0 / n
-            loo = (u / t) / (1.0 - leverage)
-            errors[m] += np.einsum("ij,ij->j", loo, loo)
-    best = np.argmin(errors, axis=0)
-    coef = np.empty((q, keys.size))
-    for index, (k, x) in enumerate(targets.values()):
-        theta_k = V @ (inverse[best[index]] * V[k])  # column k of Θ
-        coef[:, index] = -theta_k / theta_k[k] * x.std()
-        coef[k, index] = 0.0
-    intercept = np.array([x.mean() for _, x in targets.values()])
-    return _SharedRidge(list(targets), scaler.mean_, scaler.scale_, coef, intercept)
+    coef, intercept = ridge_models(
+        lambda rows: features[rows], n, q, targets, None, alphas
+    )
+    return _LinearColumns([t.column for t in targets], coef, intercept)
 
 
 def _fit_numeric(template, features, target, sample_weight):

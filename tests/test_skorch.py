@@ -763,8 +763,7 @@ _SKORCH_CLASSIFIER_LIMITS = {
     "this 3-epoch test network (skorch declares no poor_score tag)",
     "check_classifiers_regression_target": "skorch's classifier does not refuse a "
     "continuous target",
-    "check_classifiers_one_label_sample_weights": "skorch's fit takes no "
-    "sample_weight",
+    "check_classifiers_one_label_sample_weights": "skorch's fit takes no sample_weight",
     "check_classifiers_classes": "skorch's classifier needs labels 0..K-1 (it does "
     "not encode other labels)",
     "check_classifier_data_not_an_array": "skorch's data loader cannot batch the "
