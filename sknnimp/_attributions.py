@@ -44,6 +44,7 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from ._blocks import BLOCK_ELEMENTS, CACHE_ELEMENTS, batch_rows, check_network_inputs
 from ._explanation import Explanation
@@ -963,7 +964,7 @@ def shapley_values(
     the values do not depend on ``n_jobs`` (rows are shared out in chunks, see
     :func:`~sknnimp._parallel.run_tasks`).
     """
-    from ._parallel import blas_threads, run_tasks
+    from ._parallel import run_tasks
 
     game = make_game(estimator, players, background, X)
     row_of, _ = _row_items(game, X)
@@ -988,16 +989,24 @@ def shapley_values(
             for i in rows
         ]
 
-    workers = max(effective_n_jobs(n_jobs), blas_threads())
-    n_chunks = min(n, 4 * workers) if workers > 1 else 1
-    chunks = [c for c in np.array_split(np.arange(n), n_chunks) if len(c)]
-    results = [
-        item
-        for part in run_tasks(
-            explain, [(c,) for c in chunks], n_jobs=n_jobs, threads=True
-        )
-        for item in part
-    ]
+    workers = effective_n_jobs(n_jobs)
+    if workers == 1:
+        # One thread, BLAS too: a row is many NumPy calls of about 1e4-1e5
+        # values, and threads of this process lost time on them (1.3-1.9x
+        # slower with two threads than with one on a 2-core machine, where
+        # two processes gain 1.6x): each call takes the GIL back, and BLAS
+        # threads on products of this size cost more than they save.
+        with threadpool_limits(limits=1, user_api="blas"):
+            results = explain(np.arange(n))
+    else:
+        chunks = [
+            c for c in np.array_split(np.arange(n), min(n, 4 * workers)) if len(c)
+        ]
+        results = [
+            item
+            for part in run_tasks(explain, [(c,) for c in chunks], n_jobs=n_jobs)
+            for item in part
+        ]
     values = np.array([r[0] for r in results]).reshape(n, p, K)
     stderr = np.zeros((n, p, K))
     pairs = converged = None
@@ -1197,29 +1206,32 @@ def sage_values(
     # round (Chan, Golub & LeVeque's update).
     count, values, squares = 0, np.zeros(p), np.zeros(p)
     cache = {}
-    while count < cap:
-        m = min(SAGE_ROUND, cap - count)
-        rows = rng.choice(n, size=m, p=w)
-        orders = rng.random_sample((m, p)).argsort(axis=1)  # uniform permutations
-        chain = _chains_of_rows(game, X, inputs, rows, orders, cache)
-        if output is not None:
-            chain = chain[..., [output]]
-        decrease = -np.diff(_losses(chain, y[rows], classifier, classes), axis=1)
-        phi = np.empty_like(decrease)
-        phi[np.arange(m)[:, None], orders] = decrease
-        mean = phi.mean(axis=0)
-        change = mean - values
-        values = values + change * (m / (count + m))
-        squares = (
-            squares
-            + ((phi - mean) ** 2).sum(axis=0)
-            + change**2 * count * m / (count + m)
-        )
-        count += m
-        if n_samples == "auto" and count >= 2:
-            stderr = np.sqrt(squares / (count - 1) / count)
-            if np.all(stderr <= tol * np.ptp(values)):
-                break
+    # BLAS in one thread: the products here are small, and two threads made SAGE
+    # about 1.9x slower than one (see shapley_values).
+    with threadpool_limits(limits=1, user_api="blas"):
+        while count < cap:
+            m = min(SAGE_ROUND, cap - count)
+            rows = rng.choice(n, size=m, p=w)
+            orders = rng.random_sample((m, p)).argsort(axis=1)  # uniform permutations
+            chain = _chains_of_rows(game, X, inputs, rows, orders, cache)
+            if output is not None:
+                chain = chain[..., [output]]
+            decrease = -np.diff(_losses(chain, y[rows], classifier, classes), axis=1)
+            phi = np.empty_like(decrease)
+            phi[np.arange(m)[:, None], orders] = decrease
+            mean = phi.mean(axis=0)
+            change = mean - values
+            values = values + change * (m / (count + m))
+            squares = (
+                squares
+                + ((phi - mean) ** 2).sum(axis=0)
+                + change**2 * count * m / (count + m)
+            )
+            count += m
+            if n_samples == "auto" and count >= 2:
+                stderr = np.sqrt(squares / (count - 1) / count)
+                if np.all(stderr <= tol * np.ptp(values)):
+                    break
     if count > 1:
         stderr = np.sqrt(squares / (count - 1) / count)
     else:
@@ -1364,9 +1376,9 @@ default="shap"
     tol : float, default=0.01
         The convergence criterion of ``n_permutations="auto"``.
     n_jobs : int, default=None
-        ``"shap"``: parallel jobs over the rows. With None, the rows are shared out
-        among threads of this process, as many as BLAS may use. The values do not
-        depend on it.
+        ``"shap"``: parallel jobs (joblib processes) over the rows. With None, one
+        thread (BLAS included): threads of one process lost time on this work, made
+        of many NumPy calls of moderate size. The values do not depend on it.
     random_state : int, RandomState instance or None, default=None
         Seeds the background sample and the permutations.
 
