@@ -44,10 +44,10 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
 from ._blocks import BLOCK_ELEMENTS, CACHE_ELEMENTS, batch_rows, check_network_inputs
 from ._explanation import Explanation
+from ._parallel import blas_limit
 from ._tables import _column, n_columns, replaced, take_rows
 from .networks import MLPNetwork, network_model
 from .networks._mlp import _ACTIVATIONS
@@ -996,7 +996,7 @@ def shapley_values(
         # slower with two threads than with one on a 2-core machine, where
         # two processes gain 1.6x): each call takes the GIL back, and BLAS
         # threads on products of this size cost more than they save.
-        with threadpool_limits(limits=1, user_api="blas"):
+        with blas_limit(1):
             results = explain(np.arange(n))
     else:
         chunks = [
@@ -1208,7 +1208,7 @@ def sage_values(
     cache = {}
     # BLAS in one thread: the products here are small, and two threads made SAGE
     # about 1.9x slower than one (see shapley_values).
-    with threadpool_limits(limits=1, user_api="blas"):
+    with blas_limit(1):
         while count < cap:
             m = min(SAGE_ROUND, cap - count)
             rows = rng.choice(n, size=m, p=w)

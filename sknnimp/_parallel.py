@@ -6,7 +6,6 @@ Inside the workers, BLAS thread pools are limited so that ``n_jobs`` workers tog
 use no more threads than there are cores.
 """
 
-import functools
 import sys
 import time
 import warnings
@@ -30,11 +29,28 @@ def _limited(function, n_threads, args):
         return function(*args)
 
 
-@functools.cache
+_controller = {}
+
+
 def _blas_controller():
-    # Finding the libraries reads the process's memory map (about 4 ms); asking
-    # them for their current number of threads is cheap.
-    return ThreadpoolController().select(user_api="blas")
+    """The BLAS libraries loaded in this process, as a threadpoolctl controller.
+
+    Finding them reads the process's memory map (about 5 ms, as every
+    ``threadpool_limits`` call does); the controller is kept, and found again
+    when modules were imported since (they may have loaded other libraries).
+    Asking it for, or setting, the number of threads is cheap."""
+    modules = len(sys.modules)
+    if _controller.get("modules") != modules:
+        _controller["blas"] = ThreadpoolController().select(user_api="blas")
+        _controller["modules"] = modules
+    return _controller["blas"]
+
+
+def blas_limit(n_threads):
+    """A context in which BLAS uses at most ``n_threads`` threads (as
+    ``threadpool_limits(n_threads, user_api="blas")``, without finding the
+    libraries again)."""
+    return _blas_controller().limit(limits=n_threads)
 
 
 def blas_threads():
@@ -76,11 +92,7 @@ def run_tasks(
     # process) share its BLAS thread pool. Limits that they set and restore one by
     # one undo each other's (and threadpoolctl ignores BLAS limits set from all but
     # one thread), so the limit is also held here, around the whole run.
-    limit = (
-        nullcontext()
-        if n_threads is None
-        else threadpool_limits(limits=n_threads, user_api="blas")
-    )
+    limit = nullcontext() if n_threads is None else blas_limit(n_threads)
     with limit:
         for done, result in enumerate(
             parallel(
@@ -101,7 +113,7 @@ def _run_threads(function, arguments, n_threads, verbose, label):
     start = time.perf_counter()
     step = max(1, total // 20)
     terminal = verbose > 0 and sys.stderr.isatty()
-    with threadpool_limits(limits=1, user_api="blas"):
+    with blas_limit(1):
         with ThreadPoolExecutor(max_workers=n_threads) as pool:
             for done, result in enumerate(
                 pool.map(lambda args: function(*args), arguments), start=1
