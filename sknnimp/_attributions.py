@@ -690,19 +690,19 @@ class _NetworkRow:
         size, offsets = 2**n_low, 2**n_offset
         step = max(1, min(m, OFFSET_ELEMENTS // size))
         out = work.take("out", (offsets, size, n_outputs))
-        shift = np.zeros((offsets, n_outputs))
+        own = np.zeros((n_offset, n_outputs))  # weights . d of the offset players
         blocks = sums.reshape(2**n_high, offsets, size, n_outputs)
         for start in range(0, m, step):
             columns = slice(start, min(start + step, m))
             width = columns.stop - columns.start
             d = deltas[:, columns]
             w = weights[columns]
-            # Minus the offset players' summed terms; weights . e per offset.
+            # Minus the offset players' summed terms.
             minus = work.take("minus", (offsets, width))
             minus[0] = 0.0
             for k in range(n_offset):
                 np.subtract(minus[: 2**k], d[n_low + k], out=minus[2**k : 2 ** (k + 1)])
-            shift -= minus @ w
+            own += d[n_low : n_low + n_offset] @ w
             z = work.take("low", (size, width))
             stage = work.take("stage", (size, width))
             for high in range(2**n_high):
@@ -716,6 +716,10 @@ class _NetworkRow:
                     np.maximum(z, minus[o], out=stage)
                     np.matmul(stage, w, out=out[o])
                 blocks[high] += out
+        # weights . e is additive in the offset players.
+        shift = np.zeros((offsets, n_outputs))
+        for k in range(n_offset):
+            np.add(shift[: 2**k], own[k], out=shift[2**k : 2 ** (k + 1)])
         blocks += shift[None, :, None, :]
 
     def chains(self, orders):
