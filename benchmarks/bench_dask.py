@@ -19,6 +19,18 @@ max_iter=..., random_state=seed))`` on ``make_friedman1(n_samples, n_features)``
 Printed: the thread settings, the times of every round, the first and the best time of
 each setting and their ratios, and whether all three give identical importances.
 
+Starting a ``LocalCluster`` writes Dask's ``distributed.nanny.pre-spawn-environ``
+(``MALLOC_TRIM_THRESHOLD_=65536`` and one thread for OpenMP, MKL and OpenBLAS) into this
+process's ``os.environ``, so every process started afterwards inherits it, loky's
+workers included. ``MALLOC_TRIM_THRESHOLD_=65536`` makes glibc hand freed memory back
+to the system and map large temporaries afresh, whose pages are then faulted in again;
+where a page fault is expensive (a virtual machine) that makes every retraining slower
+(1.7x for this benchmark's ``n_jobs=1`` on the 2-core machine of
+``benchmarks/README.md``). The environment is therefore restored after the cluster
+starts, so that the loky setting is measured as without a cluster, and
+``--dask-malloc`` chooses the Dask workers' setting: ``dask`` (default, Dask's own) or
+``glibc`` (``MALLOC_TRIM_THRESHOLD_`` left out of the pre-spawn environment).
+
 The BLAS thread pools of this process are limited to ``--blas-threads`` (default 1,
 0 for as installed) for the fit and the ``n_jobs=1`` runs: the workers of the other two
 settings use one BLAS thread each (sknnimp limits them to cores // workers, and Dask's
@@ -27,6 +39,7 @@ oversubscribed BLAS pool can slow these small products down many times.
 
     python benchmarks/bench_dask.py [--n-samples 5000] [--n-features 50]
         [--max-iter 200] [--rounds 2] [--blas-threads 1] [--seed 0]
+        [--dask-malloc dask|glibc]
 """
 
 import argparse
@@ -37,6 +50,7 @@ from contextlib import nullcontext
 
 import joblib
 import numpy as np
+from dask import config as dask_config
 from distributed import Client, LocalCluster
 from sklearn.datasets import make_friedman1
 from sklearn.exceptions import ConvergenceWarning
@@ -75,6 +89,12 @@ def main(argv=None):
         help="BLAS threads of this process (0: as installed)",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--dask-malloc",
+        choices=["dask", "glibc"],
+        default="dask",
+        help="the Dask workers' MALLOC_TRIM_THRESHOLD_: Dask's 65536, or unset",
+    )
     args = parser.parse_args(argv)
 
     X, y = make_friedman1(
@@ -123,11 +143,25 @@ def main(argv=None):
             random_state=0,
         ).importances
 
+    environ = dict(os.environ)
+    spawn = dict(dask_config.get("distributed.nanny.pre-spawn-environ"))
+    if args.dask_malloc == "glibc":
+        spawn.pop("MALLOC_TRIM_THRESHOLD_", None)
     start = time.perf_counter()
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
-    client = Client(cluster)
+    with dask_config.set({"distributed.nanny.pre-spawn-environ": spawn}):
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, dashboard_address=None
+        )
+        client = Client(cluster)
     start_time = time.perf_counter() - start
-    print(f"LocalCluster + Client started in {start_time:.2f} s")
+    changed = sorted(k for k in os.environ if os.environ[k] != environ.get(k))
+    os.environ.clear()
+    os.environ.update(environ)
+    print(
+        f"LocalCluster + Client started in {start_time:.2f} s; its workers' "
+        f"pre-spawn environment {spawn}; it changed {changed} in this process's "
+        "environment, restored"
+    )
 
     settings = {
         "n_jobs=1": lambda: _with(_blas_limit(args.blas_threads), run, 1),
