@@ -10,7 +10,11 @@ fit is not timed: this measures importance, not training), then
 - ``permutation`` with ``n_repeats=1``; occlusion (``ablation``,
   ``retrain="none"``); ``conditional`` with ``n_repeats=1``;
 - warm ``ablation`` with ``n_repeats=1`` and ``n_jobs=2`` (retraining for a fixed
-  number of epochs: the warm budget of 2).
+  number of epochs: the warm budget of 2);
+- with ``--methods shap,integrated_gradients,sage`` (not in the default grid): the
+  global forms of the attributions, with their defaults (a background of 100 rows;
+  ``shap`` over at most 500 rows, exact up to 10 columns, else sampled until
+  converged; integrated gradients over every row; SAGE until converged).
 
 Time is wall time with the default threads (BLAS and the fast paths use every core).
 Peak memory (a second call, made when the first took at most a minute) is the memory
@@ -31,6 +35,8 @@ gradient, occlusion, permutation (``n_repeats=5``) and warm ablation (``n_repeat
 
     python benchmarks/bench_scaling.py [--limit 600] [--sizes-n 2000,20000,200000]
         [--sizes-p 10,100,1000] [--methods ...] [--budget]
+    python benchmarks/bench_scaling.py --methods shap,integrated_gradients,sage \
+        --sizes-p 10,100 --limit 300
 """
 
 import argparse
@@ -60,7 +66,19 @@ METHODS = {
     "occlusion": dict(method="ablation", retrain="none"),
     "conditional": dict(method="conditional", n_repeats=1),
     "ablation (warm)": dict(method="ablation", retrain="warm", n_repeats=1, n_jobs=2),
+    # Attributions' global forms, run with --methods (not in the default grid):
+    # mean |Shapley value| over at most 500 rows (exact up to 10 columns, else
+    # sampled until converged), integrated gradients over every row, SAGE until
+    # converged; the background is 100 rows.
+    "shap": dict(method="shap"),
+    "integrated_gradients": dict(method="integrated_gradients"),
+    "sage": dict(method="sage"),
 }
+
+#: The methods of the default grid.
+DEFAULT_METHODS = [
+    name for name in METHODS if name not in ("shap", "integrated_gradients", "sage")
+]
 
 
 def data(n, p, seed=0):
@@ -244,7 +262,7 @@ def main():
     parser.add_argument("--limit", type=float, default=600.0)
     parser.add_argument("--sizes-n", default="2000,20000,200000")
     parser.add_argument("--sizes-p", default="10,100,1000")
-    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS))
     parser.add_argument("--budget", action="store_true", help="only the budget")
     parser.add_argument(
         "--skip-warm", action="store_true", help="the budget without warm ablation"

@@ -1090,14 +1090,15 @@ def integrated_gradients(model, X, players, baseline_inputs, n_steps):
     n, q = Xp.shape
     K = net.n_outputs
     values = np.empty((n, K, len(players)))
+    f_x = np.empty((n, K))
     for rows in _row_chunks(n, n_steps * q * max(K, 1)):
         x = Xp[rows]
+        f_x[rows] = net.forward(x)
         span = x - baseline_inputs
         path = baseline_inputs + t[:, None, None] * span[None]  # (steps, r, q)
         jac = _jacobian(net, path.reshape(-1, q)).reshape(n_steps, len(x), K, q)
         mean_gradient = np.tensordot(w, jac, axes=(0, 0))  # (r, K, q)
         values[rows] = _per_player(mean_gradient * span[:, None, :], inputs)
-    f_x = net.forward(Xp)
     f_base = net.forward(baseline_inputs[None])[0]
     values = values.transpose(0, 2, 1)
     gap = values.sum(axis=1) - (f_x - f_base)
@@ -1194,7 +1195,15 @@ def sage_values(
     """
     rng = check_random_state(random_state)
     game = make_game(estimator, players, background, X)
-    inputs, _ = game.rows(X)
+    # A network's rows are preprocessed a round of samples at a time (the
+    # sampled rows only); any other estimator's game reads the rows of X.
+    network = isinstance(game, NetworkGame) and game.dense is not None
+    if network:
+        inputs = None
+    elif isinstance(game, NetworkGame):  # its rows are games of network inputs
+        inputs = game.network_inputs(X)
+    else:
+        inputs = X
     classifier = is_classifier(estimator)
     classes = np.asarray(getattr(estimator, "classes_", []))
     n, p = X.shape[0], len(players)
@@ -1217,7 +1226,15 @@ def sage_values(
             m = min(SAGE_ROUND, cap - count)
             rows = rng.choice(n, size=m, p=w)
             orders = rng.random_sample((m, p)).argsort(axis=1)  # uniform permutations
-            chain = _chains_of_rows(game, X, inputs, rows, orders, cache)
+            if network:
+                chain = game.chains_of_rows(
+                    game.network_inputs(take_rows(X, rows)),
+                    np.arange(m),
+                    orders,
+                    cache,
+                )
+            else:
+                chain = _chains_of_rows(game, X, inputs, rows, orders, cache)
             if output is not None:
                 chain = chain[..., [output]]
             decrease = -np.diff(_losses(chain, y[rows], classifier, classes), axis=1)

@@ -772,7 +772,16 @@ def _measure(
                 output_draws.append(_check_width(per, n_out)[:, :, None])
             draws.append(values[:, None])
             if scorer is not None:
-                baselines.append(score(scorer, model, X_eval, y_eval, w_eval))
+                baselines.append(
+                    network_score(
+                        scorer,
+                        model,
+                        X_eval,
+                        y_eval,
+                        w_eval,
+                        batch_elements=INPUT_BATCH_ELEMENTS,
+                    )
+                )
             continue
         # Without cv, the caller's random_state is used as is, so that permutation
         # draws are those of sklearn.inspection.permutation_importance; every output
