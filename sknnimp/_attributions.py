@@ -1587,15 +1587,26 @@ def global_importance(
         per_row = shapley_values(
             estimator, X_eval, players, background, rng, n_jobs=n_jobs
         ).phi
+        w = np.ones(len(per_row)) if w is None else w
+        # sum over rows of w |phi|: (players, outputs)
+        weighted = np.einsum("i,ijk->jk", w, np.abs(per_row))
     else:
         model = _gradient_model(estimator, method)
         baseline_inputs = _dense_inputs(model, background).mean(axis=0)
-        per_row, _, _, _ = integrated_gradients(
-            model, X_eval, players, baseline_inputs, n_steps=32
-        )
-    magnitude = np.abs(per_row).mean(axis=2)  # (n, players)
-    w = np.ones(len(magnitude)) if w is None else w
-    values = w @ magnitude / w.sum()
+        n = X_eval.shape[0]
+        w = np.ones(n) if w is None else w
+        weighted = 0.0
+        # A block of rows at a time: neither the rows' network inputs nor their
+        # values are held whole.
+        width = model.network.n_inputs or n_columns(X_eval)
+        step = max(1, BLOCK_ELEMENTS // max(1, width))
+        for start in range(0, n, step):
+            rows = slice(start, min(start + step, n))
+            per_row, _, _, _ = integrated_gradients(
+                model, take_rows(X_eval, rows), players, baseline_inputs, n_steps=32
+            )
+            weighted = weighted + np.einsum("i,ijk->jk", w[rows], np.abs(per_row))
+    values = weighted.mean(axis=1) / w.sum()
     if not per_output:
         return values
-    return values, np.einsum("i,ijk->jk", w, np.abs(per_row)) / w.sum()
+    return values, weighted / w.sum()

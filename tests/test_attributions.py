@@ -498,6 +498,30 @@ def test_global_shap_is_the_mean_absolute_value(regressor, friedman):
     assert_allclose(ig.importances_mean, np.abs(per_row.values).mean(axis=0))
 
 
+def test_global_integrated_gradients_in_blocks_of_rows(
+    regressor, friedman, monkeypatch
+):
+    # Blocks of 7 rows (5 network inputs each), weighted: the weighted mean of the
+    # per-row absolute values, as in one block.
+    import sknnimp._attributions as module
+
+    X, y = friedman
+    w = np.random.RandomState(0).uniform(0.5, 2.0, size=60)
+    per_row = attributions(
+        regressor, X[:60], method="integrated_gradients", background=X[:30]
+    )
+    expected = w @ np.abs(per_row.values) / w.sum()
+    monkeypatch.setattr(module, "BLOCK_ELEMENTS", 7 * 5)
+    ig = nn_importance(
+        regressor,
+        X[:60],
+        method="integrated_gradients",
+        background=X[:30],
+        sample_weight=w,
+    )
+    assert_allclose(ig.importances_mean, expected, rtol=1e-12)
+
+
 def test_sage_and_shap_find_the_informative_columns():
     """make_friedman1: columns 0-4 matter, 5-9 are noise."""
     X, y = make_friedman1(n_samples=600, n_features=10, random_state=0)
