@@ -91,11 +91,13 @@ def _output_names(estimator, n_outputs):
 #: 2**17 to 2**20 on the benchmark's machine, by up to 2x).
 WALK_ELEMENTS = 2**18
 
-#: Exact enumeration for a network of one ReLU layer and identity outputs
-#: (:meth:`_NetworkRow.additive_values`): values of a block (coalitions of the low
-#: players x ambiguous hidden units), about half a core's L2 cache; the players
-#: whose terms are offsets (:data:`OFFSET_PLAYERS`), and the most players of the low
-#: bits (at least ``2**(OFFSET_ELEMENTS_LOG2 - LOW_PLAYERS)`` units per block).
+#: Exact enumeration for a network of one ReLU layer
+#: (:meth:`_NetworkRow.additive_values`, :meth:`_NetworkRow.offset_values`): the
+#: values of a block (coalitions of the low players x (background row, unit)
+#: pairs), 512 KiB, so that the block and its stage fill about a core's L2 cache
+#: (the fastest of 2**12 to 2**18 on the benchmark's machine); the players whose
+#: terms are offsets; the most players of the low bits (further players start a
+#: block off).
 OFFSET_ELEMENTS = 2**16
 OFFSET_PLAYERS = 5
 LOW_PLAYERS = 9
