@@ -285,6 +285,26 @@ def _walk(game, n_chains, last, join, out, buffers=None, dtype=np.float64):
     return buffers
 
 
+def _minus_offsets(minus, terms):
+    """``minus[o]`` = minus the summed ``terms`` of the offset players in coalition
+    ``o`` (bit ``k``: ``terms[k]``), built by doubling, in place."""
+    minus[0] = 0.0
+    for k, term in enumerate(terms):
+        np.subtract(minus[: 2**k], term, out=minus[2**k : 2 ** (k + 1)])
+
+
+def _low_coalitions(z, start, terms, n_low, n_offset, high):
+    """``z[c]`` = ``start`` plus the terms of the low players in coalition ``c`` and
+    of the high players in ``high`` (players ``n_low + n_offset`` on), in place;
+    ``terms[k]`` is player ``k``'s."""
+    np.copyto(z[0], start)
+    for k, term in enumerate(terms[n_low + n_offset :]):
+        if high >> k & 1:
+            z[0] += term
+    for k in range(n_low):
+        np.add(z[: 2**k], terms[k], out=z[2**k : 2 ** (k + 1)])
+
+
 class NetworkGame:
     """Coalition values of a network's outputs, from first pre-activations.
 
@@ -585,20 +605,13 @@ class _NetworkRow:
             m = rows.stop - rows.start
             d = deltas[:, rows]
             minus = work.take("minus", (offsets, m, hidden))
-            minus[0] = 0.0
-            for k in range(n_offset):
-                np.subtract(minus[: 2**k], d[n_low + k], out=minus[2**k : 2 ** (k + 1)])
+            _minus_offsets(minus, d[n_low : n_low + n_offset])
             # The second layer's intercept plus e's term, per offset and row.
             shifts = c2 - (minus.reshape(-1, hidden) @ w2).reshape(offsets, m, -1)
             z = work.take("low", (size, m, hidden))
             stage = work.take("stage", (size, m, hidden))
             for high in range(2**n_high):
-                np.copyto(z[0], game.z_background[rows])
-                for k in range(n_high):
-                    if high >> k & 1:
-                        z[0] += d[n_low + n_offset + k]
-                for k in range(n_low):
-                    np.add(z[: 2**k], d[k], out=z[2**k : 2 ** (k + 1)])
+                _low_coalitions(z, game.z_background[rows], d, n_low, n_offset, high)
                 for o in range(offsets):
                     np.maximum(z, minus[o], out=stage)
                     outputs = tail(
@@ -701,19 +714,12 @@ class _NetworkRow:
             w = weights[columns]
             # Minus the offset players' summed terms.
             minus = work.take("minus", (offsets, width))
-            minus[0] = 0.0
-            for k in range(n_offset):
-                np.subtract(minus[: 2**k], d[n_low + k], out=minus[2**k : 2 ** (k + 1)])
+            _minus_offsets(minus, d[n_low : n_low + n_offset])
             own += d[n_low : n_low + n_offset] @ w
             z = work.take("low", (size, width))
             stage = work.take("stage", (size, width))
             for high in range(2**n_high):
-                np.copyto(z[0], z0[columns])
-                for k in range(n_high):
-                    if high >> k & 1:
-                        z[0] += d[n_low + n_offset + k]
-                for k in range(n_low):
-                    np.add(z[: 2**k], d[k], out=z[2**k : 2 ** (k + 1)])
+                _low_coalitions(z, z0[columns], d, n_low, n_offset, high)
                 for o in range(offsets):
                     np.maximum(z, minus[o], out=stage)
                     np.matmul(stage, w, out=out[o])

@@ -640,6 +640,14 @@ def _null_importances(estimator, X, y, sample_weight, seeds, options):
     return measured.draws.mean(axis=1)
 
 
+def _batched_score(scorer, model, X, y, sample_weight):
+    """The model's score, from a network's outputs in row batches when it has the
+    fast path (:func:`~sknnimp._permutation.network_score`)."""
+    return network_score(
+        scorer, model, X, y, sample_weight, batch_elements=INPUT_BATCH_ELEMENTS
+    )
+
+
 def _constant_score(model, scorer, X, y, sample_weight):
     """Score of the best constant prediction on these rows (the mean, or the class
     frequencies), or None when there is no such reference.
@@ -740,16 +748,7 @@ def _measure(
                 output_draws.append(_check_width(per[0], n_out)[:, :, None])
                 output_signed.append(per[1])
             if scorer is not None:
-                baselines.append(
-                    network_score(
-                        scorer,
-                        model,
-                        X_eval,
-                        y_eval,
-                        w_eval,
-                        batch_elements=INPUT_BATCH_ELEMENTS,
-                    )
-                )
+                baselines.append(_batched_score(scorer, model, X_eval, y_eval, w_eval))
             continue
         if method == "ablation":
             continue  # all folds at once, below
@@ -772,16 +771,7 @@ def _measure(
                 output_draws.append(_check_width(per, n_out)[:, :, None])
             draws.append(values[:, None])
             if scorer is not None:
-                baselines.append(
-                    network_score(
-                        scorer,
-                        model,
-                        X_eval,
-                        y_eval,
-                        w_eval,
-                        batch_elements=INPUT_BATCH_ELEMENTS,
-                    )
-                )
+                baselines.append(_batched_score(scorer, model, X_eval, y_eval, w_eval))
             continue
         # Without cv, the caller's random_state is used as is, so that permutation
         # draws are those of sklearn.inspection.permutation_importance; every output
