@@ -339,22 +339,18 @@ class NetworkGame:
             self.single_input = np.array(
                 [idx[0] if len(idx) == 1 else -1 for idx in self.inputs], dtype=int
             )
-            # One layer of ReLU units and identity outputs: a coalition's value is
-            # a sum over (background row, unit) pairs, see
-            # _NetworkRow.additive_values.
-            self.additive = (
-                isinstance(self.dense, MLPNetwork)
-                and self.dense.activation == "relu"
-                and len(self.dense.coefs) == 2
-                and self.dense.out_activation == "identity"
-            )
-            # A scikit-learn MLP of one layer of ReLU units, any output (see
+            # A scikit-learn MLP of one layer of ReLU units (exact values by
             # _NetworkRow.offset_values; with more layers, the second layer's
-            # product takes most of the time and the offsets gain nothing).
-            self.lean = (
+            # product takes most of the time and the offsets gain nothing); with
+            # identity outputs, a coalition's value is a sum over (background row,
+            # unit) pairs (_NetworkRow.additive_values).
+            self.one_relu_layer = (
                 isinstance(self.dense, MLPNetwork)
                 and self.dense.activation == "relu"
                 and len(self.dense.coefs) == 2
+            )
+            self.additive = (
+                self.one_relu_layer and self.dense.out_activation == "identity"
             )
             if self.additive:  # the output weights of each (row, unit) pair
                 self.pair_weights = np.tile(self.dense.coefs[1], (self.n_background, 1))
@@ -433,11 +429,6 @@ class NetworkGame:
         cache = {} if cache is None else cache
         cache["walk"] = _walk(self, n, last, join, out, cache.get("walk"), dtype)
         return self._final(out)
-
-    def rows(self, X):
-        """``(network inputs of X's rows, outputs)``."""
-        Xp = self.network_inputs(X)
-        return Xp, self._final(self.net.forward(Xp))
 
 
 class _NetworkRow:
@@ -548,7 +539,7 @@ class _NetworkRow:
             return self.values(coalition_masks(p))
         if game.additive:
             return game._final(self.additive_values())
-        if game.lean:
+        if game.one_relu_layer:
             return game._final(self.offset_values())
         n_b, hidden = game.n_background, game.w1.shape[1]
         deltas = self.deltas().reshape(p, n_b, hidden)
@@ -794,9 +785,6 @@ class TableGame:
     def row(self, x_row, workspace=None):
         return _TableRow(self, x_row)
 
-    def rows(self, X):
-        return X, self.predict(X)
-
 
 class _TableRow:
     def __init__(self, game, x_row):
@@ -854,16 +842,13 @@ def make_game(estimator, players, background, X):
     return TableGame(estimator, players, background, n_columns(X))
 
 
-def _row_items(game, X, inputs=None):
-    """``(row games, outputs of the rows)`` for the rows of ``X`` (given their
-    ``inputs``, the outputs are None)."""
-    if inputs is None:
-        inputs, outputs = game.rows(X)
-    else:
-        outputs = None
+def _row_items(game, X):
+    """``row_of(i, workspace=None)``: the game of row ``i`` of ``X`` (for a
+    network, of its network inputs, made once for all rows)."""
     if isinstance(game, NetworkGame):
-        return (lambda i, work=None: game.row(inputs[i], work)), outputs
-    return (lambda i, work=None: game.row(take_rows(X, [i]))), outputs
+        inputs = game.network_inputs(X)
+        return lambda i, work=None: game.row(inputs[i], work)
+    return lambda i, work=None: game.row(take_rows(X, [i]))
 
 
 # --------------------------------------------------------------- Shapley values
@@ -979,7 +964,7 @@ def shapley_values(
     from ._parallel import run_tasks
 
     game = make_game(estimator, players, background, X)
-    row_of, _ = _row_items(game, X)
+    row_of = _row_items(game, X)
     p = len(players)
     n, K = X.shape[0], game.n_outputs
     exact = p <= max_exact_columns
@@ -1157,16 +1142,6 @@ def _losses(predictions, y, classifier, classes):
     return -(y * np.log(inside) + (1 - y) * np.log(1 - inside)).mean(axis=-1)
 
 
-def _chains_of_rows(game, X, inputs, rows, orders, cache=None):
-    """``v`` along ``orders[i]`` for row ``rows[i]``: (m, p + 1, K)."""
-    if isinstance(game, NetworkGame) and game.dense is not None:
-        return game.chains_of_rows(inputs, rows, orders, cache)
-    row_of, _ = _row_items(game, X, inputs)
-    return np.array(
-        [row_of(i).chains(order[None])[0] for i, order in zip(rows, orders)]
-    )
-
-
 def sage_values(
     estimator,
     X,
@@ -1204,14 +1179,9 @@ def sage_values(
     rng = check_random_state(random_state)
     game = make_game(estimator, players, background, X)
     # A network's rows are preprocessed a round of samples at a time (the
-    # sampled rows only); any other estimator's game reads the rows of X.
+    # sampled rows only); any other game is played row by row.
     network = isinstance(game, NetworkGame) and game.dense is not None
-    if network:
-        inputs = None
-    elif isinstance(game, NetworkGame):  # its rows are games of network inputs
-        inputs = game.network_inputs(X)
-    else:
-        inputs = X
+    row_of = None if network else _row_items(game, X)
     classifier = is_classifier(estimator)
     classes = np.asarray(getattr(estimator, "classes_", []))
     n, p = X.shape[0], len(players)
@@ -1242,7 +1212,9 @@ def sage_values(
                     cache,
                 )
             else:
-                chain = _chains_of_rows(game, X, inputs, rows, orders, cache)
+                chain = np.array(
+                    [row_of(i).chains(order[None])[0] for i, order in zip(rows, orders)]
+                )
             if output is not None:
                 chain = chain[..., [output]]
             decrease = -np.diff(_losses(chain, y[rows], classifier, classes), axis=1)

@@ -38,9 +38,9 @@ def _both_ways(model, X, players, background, route="additive"):
     """Every coalition's value of every row, by ``route`` and plain."""
     game = attributions_module.make_game(model, players, background, X)
     assert getattr(game, route)
-    inputs, _ = game.rows(X)
+    inputs = game.network_inputs(X)
     fast = np.array([game.row(x).coalition_values() for x in inputs])
-    game.additive = game.lean = False
+    game.additive = game.one_relu_layer = False
     plain = np.array([game.row(x).coalition_values() for x in inputs])
     return fast, plain
 
@@ -139,6 +139,10 @@ def test_other_relu_networks_equal_brute_force(name, blocks, monkeypatch):
     assert_allclose(values, brute_force_shapley(model, rows, background), atol=1e-10)
     if name != "two_layers":
         fast, plain = _both_ways(
-            model, rows, [np.array([j]) for j in range(6)], background, route="lean"
+            model,
+            rows,
+            [np.array([j]) for j in range(6)],
+            background,
+            route="one_relu_layer",
         )
         assert_allclose(fast, plain, rtol=0, atol=1e-12)
