@@ -14,7 +14,9 @@ retrained:
   first-layer bias; those rows then receive no gradient
   and stay zero, so the network is one without the group. The baseline continues the
   intact network for the same number of iterations with the same seed, so that the
-  difference measures the inputs and not the extra training.
+  difference measures the inputs and not the extra training. Sharing the seed, a
+  scikit-learn MLP's continuations share their mini-batches and are trained side by
+  side (``MLPNetwork.continued_together``), with the same weights as one by one.
 - ``"none"``: no retraining (occlusion); one draw per fold. For a network with dense
   layers scored by one of scikit-learn's scorers (or its own ``score``), the filled
   column only moves the first pre-activation, so the scores come from the first layer
@@ -44,8 +46,11 @@ from .networks import NetworkModel, is_network
 WARM_FRACTION = 0.05
 WARM_MIN_ITER = 2
 
-#: Warm retrainings are split into at least this many tasks per fold and repeat (each
-#: copies the training rows once), for progress reports and load balance.
+#: Warm retrainings are split into at least this many tasks per fold and repeat, for
+#: progress reports and load balance. A task's networks are continued by the
+#: network's ``continued_together``: a scikit-learn MLP trains them side by side
+#: (up to :data:`~sknnimp.networks._mlp.STACK_SIZE` at a time), other networks copy
+#: the training rows once per task.
 WARM_CHUNKS = 20
 
 
@@ -166,53 +171,55 @@ def _filled_network_inputs(model, X, values):
     return np.asarray(inputs.toarray() if sparse.issparse(inputs) else inputs)[0]
 
 
-def _warm_task(model, n_iter, seed, fold, inputs, scorer, row_score=None):
+def _warm_task(model, n_iter, seed, fold, inputs, scorer, row_score=None, fast=None):
     """Scores of the network continued for ``n_iter`` iterations without each of
     ``inputs`` (a list; None: the intact network, the baseline).
 
     ``model`` is the :class:`~sknnimp.networks.NetworkModel` of the fitted estimator;
     ``fold`` holds the training rows in the network's input space (and the target as
-    the network sees it), the evaluation rows as the user passed them, and, for every
-    network input, its value when its column takes the fill (None for drop). Each
-    continued network replaces the fitted one inside the whole estimator, which is
-    scored on the evaluation rows: its ablated inputs have zero weights, so their
-    values there do not matter, and the fill's constant contribution is in the bias.
-
-    The training rows are copied once for all of ``inputs``: each entry's columns are
-    zeroed in that copy for its retraining and restored after it.
+    the network sees it), the evaluation rows as the user passed them, for every
+    network input its value when its column takes the fill (None for drop), and the
+    evaluation rows' network inputs when the scores are taken from the network's
+    outputs (``fast``: the stand-in factory of the permutation fast path; else
+    None). Each continued network replaces the fitted one: its ablated inputs have
+    zero weights, so their values in the evaluation rows do not matter, and the
+    fill's constant contribution is in the bias. The continuations come from the
+    network's ``continued_together`` (a scikit-learn MLP trains several side by
+    side).
     """
-    Xn_train, y_train, w_train, X_eval, y_eval, w_eval, fill_inputs = fold
-    work = None
-    scores = []
-    for ablated in inputs:
-        held = None
-        if ablated is not None and fill_inputs is not None:
-            held = fill_inputs[ablated]
-        X_fit = Xn_train
-        if ablated is not None and len(ablated):
-            if work is None:
-                work = np.array(Xn_train, dtype=float)
-            work[:, ablated] = 0.0
-            X_fit = work
-        network = model.network.continued(
-            X_fit,
-            y_train,
-            w_train,
-            n_iter=n_iter,
-            seed=seed,
-            zero_inputs=ablated,
-            held_values=held,
-            inputs_zeroed=X_fit is work,
-        )
-        if X_fit is work:
-            work[:, ablated] = Xn_train[:, ablated]
-        estimator = model.with_network(network)
-        scores.append(evaluate(scorer, row_score, estimator, X_eval, y_eval, w_eval))
+    Xn_train, y_train, w_train, X_eval, y_eval, w_eval, fill_inputs, Xn_eval = fold
+    held = None
+    if fill_inputs is not None:
+        held = [None if a is None else fill_inputs[a] for a in inputs]
+    networks = model.network.continued_together(
+        Xn_train,
+        y_train,
+        w_train,
+        n_iter=n_iter,
+        seed=seed,
+        ablated=inputs,
+        held_values=held,
+    )
+    if fast is not None and row_score is None:
+        # From the network's outputs on the evaluation rows' network inputs, as
+        # the fast path of permutation importance scores (no preprocessing of the
+        # rows per network).
+        scoring = Scoring(scorer, None, fast, y_eval, w_eval)
+        scores = [
+            scoring.score(model.network_of(network).forward(Xn_eval))
+            for network in networks
+        ]
+        return np.array(scores, dtype=float)
+    scores = [
+        evaluate(scorer, row_score, model.with_network(network), X_eval, y_eval, w_eval)
+        for network in networks
+    ]
     return np.array(scores, dtype=float)
 
 
-def _warm_fold(estimator, fold):
-    """The network model, its warm budget and the fold for :func:`_warm_task`."""
+def _warm_fold(estimator, fold, scorer):
+    """The network model, its warm budget, the fold for :func:`_warm_task` and the
+    stand-in factory of scores from outputs (None if they do not apply)."""
     X_train, y_train, w_train, X_eval, y_eval, w_eval, values = fold
     model = NetworkModel(estimator)
     Xn_train = model.transform(X_train)
@@ -220,6 +227,12 @@ def _warm_fold(estimator, fold):
     fill_inputs = None
     if values is not None:
         fill_inputs = _filled_network_inputs(model, X_train, values)
+    fast = _network_stand_in(estimator, scorer)
+    Xn_eval = None
+    if fast is not None:
+        fast = fast[1]
+        Xn_eval = Xn_train if X_eval is X_train else model.transform(X_eval)
+        Xn_eval = Xn_eval.toarray() if sparse.issparse(Xn_eval) else Xn_eval
     network_fold = (
         Xn_train,
         model.network_target(y_train),
@@ -228,9 +241,10 @@ def _warm_fold(estimator, fold):
         y_eval,
         w_eval,
         fill_inputs,
+        Xn_eval,
     )
     n_iter = max(WARM_MIN_ITER, math.ceil(WARM_FRACTION * model.network.n_iter))
-    return model, n_iter, network_fold
+    return model, n_iter, network_fold, fast
 
 
 def ablation_importance(
@@ -279,7 +293,7 @@ def ablation_importance(
         fold = (*data, values)
         repeats = [None] if retrain == "none" else list(seeds[f])
         if retrain == "warm":
-            network_model, n_iter, fold = _warm_fold(model, fold)
+            network_model, n_iter, fold, warm_fast = _warm_fold(model, fold, scorer)
             blocks = network_model.network_groups(groups)
         fast = _network_stand_in(model, scorer) if retrain == "none" else None
         if fast is not None:
@@ -307,7 +321,7 @@ def ablation_importance(
                 for chunk in np.array_split(np.arange(len(everything)), n_chunks):
                     inputs = [everything[g] for g in chunk]
                     args = (network_model, n_iter, seed, fold, inputs, scorer)
-                    tasks.append((_warm_task, (*args, row_score)))
+                    tasks.append((_warm_task, (*args, row_score, warm_fast)))
                 continue
             for group in [None, *groups]:
                 args = (model, seed, fold, group, scorer, row_score)

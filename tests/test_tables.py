@@ -310,15 +310,16 @@ def test_warm_ablation_of_a_categorical_column_zeroes_its_whole_block():
     from sknnimp._tables import fill_values
 
     fold = (X, y, None, X, y, None, fill_values(X, "mean"))
-    network_model, n_iter, network_fold = _warm_fold(model, fold)
-    block = network_model.network_groups([[3]])[0]
-    assert len(block) == 3  # the colour's three categories
     seen = {}
 
     def scorer(estimator, X_scored, y_true):
         seen["coefs"] = estimator[-1].coefs_[0]
         return 0.0
 
+    network_model, n_iter, network_fold, fast = _warm_fold(model, fold, scorer)
+    assert fast is None  # a callable scorer sees the whole estimator
+    block = network_model.network_groups([[3]])[0]
+    assert len(block) == 3  # the colour's three categories
     _warm_task(network_model, n_iter, 0, network_fold, [block], scorer)
     np.testing.assert_array_equal(seen["coefs"][block], 0.0)
     assert np.abs(seen["coefs"][np.setdiff1d(np.arange(9), block)]).sum() > 0

@@ -5,6 +5,8 @@ front of it) and reach the network only through these members, so that another k
 of network is one more implementation of :class:`Network`, not a change to the methods.
 """
 
+import numpy as np
+
 
 class Network:
     """A fitted network seen from its inputs.
@@ -29,6 +31,9 @@ class Network:
       the first-layer weights of ``zero_inputs`` set to zero and kept there, and the
       contribution of those inputs held at ``held_values`` folded into the
       first-layer bias;
+    - ``continued_together(X, y, sample_weight, *, n_iter, seed, ablated,
+      held_values)``: the same for each entry of ``ablated`` (None: no input
+      zeroed), yielded in order; implementations may train them side by side;
     - ``estimator``: the fitted final step the network was read from;
     - ``n_iter``: the number of training iterations (epochs) it took.
     """
@@ -84,3 +89,35 @@ class Network:
         inputs_zeroed=False,
     ):
         raise NotImplementedError
+
+    def continued_together(
+        self, X, y, sample_weight, *, n_iter, seed, ablated, held_values=None
+    ):
+        """Yield :meth:`continued` for each entry of ``ablated`` (None: the intact
+        network), with ``held_values[j]`` (None without them) for entry ``j``.
+
+        One copy of ``X`` serves every entry: each entry's inputs are zeroed in it
+        for its training and restored after.
+        """
+        work = None
+        for j, zero_inputs in enumerate(ablated):
+            held = None if held_values is None else held_values[j]
+            X_fit = X
+            if zero_inputs is not None and len(zero_inputs):
+                if work is None:
+                    work = np.array(X, dtype=float)
+                work[:, zero_inputs] = 0.0
+                X_fit = work
+            network = self.continued(
+                X_fit,
+                y,
+                sample_weight,
+                n_iter=n_iter,
+                seed=seed,
+                zero_inputs=zero_inputs,
+                held_values=held,
+                inputs_zeroed=X_fit is work,
+            )
+            if X_fit is work:
+                work[:, zero_inputs] = X[:, zero_inputs]
+            yield network

@@ -207,6 +207,16 @@ class NetworkModel:
         if affine is not None:
             network = factory(final, output_scale=affine[0], output_offset=affine[1])
         self.network = network
+        self._factory, self._affine = factory, affine
+
+    def network_of(self, final):
+        """The :class:`~sknnimp.networks.Network` of ``final``, a fitted network of
+        the same kind put in place of this model's (e.g. a continued copy), with the
+        same map of its outputs to the target's units."""
+        if self._affine is None:
+            return self._factory(final)
+        scale, offset = self._affine
+        return self._factory(final, output_scale=scale, output_offset=offset)
 
     def transform(self, X):
         """The network's inputs ``x'`` for rows ``X`` (a float array or sparse)."""
