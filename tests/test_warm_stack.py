@@ -138,3 +138,25 @@ def test_other_cases_go_one_by_one(monkeypatch, case):
     _assert_same_networks(
         together, _one_by_one(network, inputs, Y, None, **kwargs), mlp
     )
+
+
+def test_wide_networks_are_stacked_fewer_at_a_time(monkeypatch):
+    mlp = _fitted("regression")  # 6 x 7 + 7 x 1 = 49 weights
+    network = MLPNetwork(mlp)
+    sizes = []
+    stack = _mlp._continue_stack
+
+    def counted(*args):
+        sizes.append(len(args[4]))
+        yield from stack(*args)
+
+    monkeypatch.setattr(_mlp, "_continue_stack", counted)
+    monkeypatch.setattr(_mlp, "STACK_WEIGHTS", 100)  # two networks of 49 weights
+    kwargs = dict(n_iter=2, seed=0, ablated=ABLATED, held_values=HELD)
+    together = list(network.continued_together(X, Y, None, **kwargs))
+    assert sizes == [2, 2, 1]
+    _assert_same_networks(together, _one_by_one(network, X, Y, None, **kwargs), mlp)
+    sizes.clear()
+    monkeypatch.setattr(_mlp, "STACK_WEIGHTS", 10)  # fewer than one network's
+    list(network.continued_together(X, Y, None, **kwargs))
+    assert sizes == [1] * len(ABLATED)

@@ -268,7 +268,8 @@ class MLPNetwork(Network):
         network), with ``held_values[j]`` for entry ``j``.
 
         With a stochastic solver (``adam``, ``sgd``) and dense float64 inputs, up to
-        :data:`STACK_SIZE` continuations are trained side by side
+        :data:`STACK_SIZE` continuations (fewer for networks of more than
+        :data:`STACK_WEIGHTS` / 16 weights) are trained side by side
         (:func:`_continue_stack`): they share the seed, hence every mini-batch, so
         that one product gives all their first layers and the batch's rows are
         gathered once. Their weights equal those of :meth:`continued` up to the
@@ -300,7 +301,9 @@ class MLPNetwork(Network):
             return
         held_values = [None] * len(ablated) if held_values is None else held_values
         prepared = _prepare_continuation(mlp, X, y, sample_weight)
-        n_stacks = -(-len(ablated) // STACK_SIZE)
+        n_weights = sum(w.size for w in mlp.coefs_)
+        stack = max(1, min(STACK_SIZE, STACK_WEIGHTS // n_weights))
+        n_stacks = -(-len(ablated) // stack)
         for part in np.array_split(np.arange(len(ablated)), n_stacks):
             yield from _continue_stack(
                 mlp,
@@ -318,6 +321,11 @@ class MLPNetwork(Network):
 #: for 8, 0.49 s for 4, 0.62 s one by one through ``fit``), at the cost of holding
 #: their weights and optimizer states (4 arrays the size of the weights each).
 STACK_SIZE = 16
+
+#: Most weights of all the networks of a stack (32 MiB of float64; with adam's two
+#: states and the gradients, about 4x that): wider networks are stacked fewer at a
+#: time, so that the memory a stack holds stays bounded whatever the inputs.
+STACK_WEIGHTS = 2**22
 
 
 def _prepare_continuation(mlp, X, y, sample_weight):
