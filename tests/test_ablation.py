@@ -896,3 +896,67 @@ def test_min_max_scaler_warm_matches_by_hand():
     )
     assert_allclose(result.importances, expected, rtol=1e-7, atol=1e-9)
     assert_allclose(result.baseline_score, baseline, rtol=1e-9)
+
+
+@pytest.mark.parametrize("cv", [None, KFold(3, shuffle=True, random_state=0)])
+@pytest.mark.parametrize(
+    "kind, scoring",
+    [("reg", None), ("reg", "neg_mean_absolute_error"), ("clf", "neg_log_loss")],
+)
+def test_warm_adam_equals_one_by_one_fits_scored_whole(monkeypatch, kind, scoring, cv):
+    # adam: the continuations are trained side by side and, without per-row
+    # contributions (no cv), scored from the network's outputs on the rows' network
+    # inputs. The oracle: scikit-learn's own warm-started fit, network by network,
+    # and the whole pipeline scored on the rows as the user passed them.
+    from sknnimp.networks import NetworkModel, _mlp
+    from sknnimp.networks._base import Network
+    from sknnimp.networks._mlp import MLPNetwork
+
+    y = Y if kind == "reg" else Y_MULTICLASS
+    model = _mlp_pipeline(kind, y)
+    kwargs = dict(
+        method="ablation",
+        retrain="warm",
+        fill=1.5,  # a constant held in the bias (the training mean is 0 here)
+        scoring=scoring,
+        cv=cv,
+        n_repeats=2,
+        random_state=4,
+    )
+    stacked, scored_from_outputs = [], []
+    continue_stack, network_of = _mlp._continue_stack, NetworkModel.network_of
+
+    def counted(*args):
+        stacked.append(len(args[4]))
+        yield from continue_stack(*args)
+
+    def counted_network_of(self, final):
+        scored_from_outputs.append(final)
+        return network_of(self, final)
+
+    monkeypatch.setattr(_mlp, "_continue_stack", counted)
+    monkeypatch.setattr(NetworkModel, "network_of", counted_network_of)
+    fast = nn_importance(model, X, y, **kwargs)
+    n_folds = 1 if cv is None else 3
+    assert sum(stacked) == n_folds * 2 * (P + 1)  # every continuation, side by side
+    assert len(scored_from_outputs) == (n_folds * 2 * (P + 1) if cv is None else 0)
+    monkeypatch.setattr(MLPNetwork, "continued_together", Network.continued_together)
+    monkeypatch.setattr(_ablation, "_network_stand_in", lambda *args: None)
+    slow = nn_importance(model, X, y, **kwargs)
+    assert_allclose(fast.importances, slow.importances, rtol=1e-9, atol=1e-12)
+    assert_allclose(fast.baseline_score, slow.baseline_score, rtol=1e-12)
+    # Mini-batches of 32 rows: the repeats' seeds shuffle them differently.
+    assert np.abs(fast.importances[:, 0] - fast.importances[:, 1]).max() > 1e-6
+
+
+def _mlp_pipeline(kind, y):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    model = _mlp(
+        kind, solver="adam", max_iter=60, learning_rate_init=0.01, batch_size=32
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
