@@ -25,7 +25,9 @@ retrained:
 
 Repeats differ by their retraining seed. With a deterministic solver (``lbfgs``) warm
 repeats coincide, and their spread (a zero-width interval) says nothing about the
-uncertainty of the importance: use ``cv`` for draws on held-out folds.
+uncertainty of the importance: use ``cv`` for draws on held-out folds. The same holds
+for ``adam`` and ``sgd`` when one mini-batch holds all the training rows (at most 200
+with ``batch_size="auto"``): the seed only shuffles the rows within it.
 """
 
 import math
