@@ -219,9 +219,10 @@ def _warm_task(model, n_iter, seed, fold, inputs, scorer, row_score=None, fast=N
     return np.array(scores, dtype=float)
 
 
-def _warm_fold(estimator, fold, scorer):
+def _warm_fold(estimator, fold, scorer, row_score=None):
     """The network model, its warm budget, the fold for :func:`_warm_task` and the
-    stand-in factory of scores from outputs (None if they do not apply)."""
+    stand-in factory of scores from outputs (None if they do not apply, or when
+    per-row contributions are kept: those come from the whole estimator)."""
     X_train, y_train, w_train, X_eval, y_eval, w_eval, values = fold
     model = NetworkModel(estimator)
     Xn_train = model.transform(X_train)
@@ -229,7 +230,7 @@ def _warm_fold(estimator, fold, scorer):
     fill_inputs = None
     if values is not None:
         fill_inputs = _filled_network_inputs(model, X_train, values)
-    fast = _network_stand_in(estimator, scorer)
+    fast = None if row_score is not None else _network_stand_in(estimator, scorer)
     Xn_eval = None
     if fast is not None:
         fast = fast[1]
@@ -295,7 +296,9 @@ def ablation_importance(
         fold = (*data, values)
         repeats = [None] if retrain == "none" else list(seeds[f])
         if retrain == "warm":
-            network_model, n_iter, fold, warm_fast = _warm_fold(model, fold, scorer)
+            network_model, n_iter, fold, warm_fast = _warm_fold(
+                model, fold, scorer, row_score
+            )
             blocks = network_model.network_groups(groups)
         fast = _network_stand_in(model, scorer) if retrain == "none" else None
         if fast is not None:
