@@ -64,6 +64,19 @@ def _assert_same_networks(together, one_by_one, fitted):
     assert np.abs(together[0].coefs_[0] - fitted.coefs_[0]).max() > 1e-4
 
 
+def _count_stacks(monkeypatch):
+    """A list that gets the size of every stack trained from now on."""
+    sizes = []
+    stack = _mlp._continue_stack
+
+    def counted(*args):
+        sizes.append(len(args[4]))
+        yield from stack(*args)
+
+    monkeypatch.setattr(_mlp, "_continue_stack", counted)
+    return sizes
+
+
 SETTINGS = [
     ("regression", {}),
     ("regression", {"solver": "sgd"}),
@@ -86,14 +99,7 @@ def test_stacked_equals_one_by_one(monkeypatch, kind, params, weighted):
     mlp = _fitted(kind, **params)
     before = deepcopy(mlp.coefs_)
     network = MLPNetwork(mlp)
-    calls = []
-    stack = _mlp._continue_stack
-
-    def counted(*args):
-        calls.append(len(args[4]))
-        yield from stack(*args)
-
-    monkeypatch.setattr(_mlp, "_continue_stack", counted)
+    calls = _count_stacks(monkeypatch)
     w = WEIGHTS if weighted else None
     kwargs = dict(n_iter=3, seed=11, ablated=ABLATED, held_values=HELD)
     together = list(network.continued_together(X, TARGETS[kind], w, **kwargs))
@@ -143,14 +149,7 @@ def test_other_cases_go_one_by_one(monkeypatch, case):
 def test_wide_networks_are_stacked_fewer_at_a_time(monkeypatch):
     mlp = _fitted("regression")  # 6 x 7 + 7 x 1 = 49 weights
     network = MLPNetwork(mlp)
-    sizes = []
-    stack = _mlp._continue_stack
-
-    def counted(*args):
-        sizes.append(len(args[4]))
-        yield from stack(*args)
-
-    monkeypatch.setattr(_mlp, "_continue_stack", counted)
+    sizes = _count_stacks(monkeypatch)
     monkeypatch.setattr(_mlp, "STACK_WEIGHTS", 100)  # two networks of 49 weights
     kwargs = dict(n_iter=2, seed=0, ablated=ABLATED, held_values=HELD)
     together = list(network.continued_together(X, Y, None, **kwargs))
