@@ -236,7 +236,7 @@ class MLPNetwork(Network):
         (its best-so-far state predates the change) and the ``ConvergenceWarning`` of
         the short run is not shown.
         """
-        mlp = deepcopy(self.estimator)
+        mlp = _warm_start_copy(self.estimator, n_iter, seed)
         coefs = [w.copy() for w in mlp.coefs_]
         intercepts = [c.copy() for c in mlp.intercepts_]
         if held_values is not None and zero_inputs is not None:
@@ -247,10 +247,6 @@ class MLPNetwork(Network):
                 X = X.copy()
                 X[:, zero_inputs] = 0.0
         mlp.coefs_, mlp.intercepts_ = coefs, intercepts
-        mlp.set_params(warm_start=True, max_iter=n_iter, random_state=seed)
-        mlp.set_params(early_stopping=False)
-        if hasattr(mlp, "best_loss_"):
-            mlp.best_loss_, mlp._no_improvement_count = np.inf, 0
         # An MLP fitted on a DataFrame knows its column names, and X here is an
         # array: the names are set aside for the fit (which would warn that X has
         # none) and put back, since the whole estimator is scored on the rows as
@@ -328,6 +324,18 @@ STACK_SIZE = 16
 STACK_WEIGHTS = 2**22
 
 
+def _warm_start_copy(mlp, n_iter, seed):
+    """A copy of ``mlp`` set to continue its training for ``n_iter`` epochs with the
+    seed ``seed``: warm start, no early stopping (its best-so-far state predates
+    the change) and fresh counters of the stopping rule."""
+    mlp = deepcopy(mlp)
+    mlp.set_params(warm_start=True, max_iter=n_iter, random_state=seed)
+    mlp.set_params(early_stopping=False)
+    if hasattr(mlp, "best_loss_"):
+        mlp.best_loss_, mlp._no_improvement_count = np.inf, 0
+    return mlp
+
+
 def _prepare_continuation(mlp, X, y, sample_weight):
     """``(X, y, sample_weight)`` as scikit-learn's ``fit`` of a warm-started copy of
     ``mlp`` trains on them (validated; a classifier's labels binarized; y 2-D)."""
@@ -335,9 +343,8 @@ def _prepare_continuation(mlp, X, y, sample_weight):
 
     copy = deepcopy(mlp)
     copy.set_params(warm_start=True)
-    names = copy.__dict__.pop("feature_names_in_", None)  # X is an array here
+    copy.__dict__.pop("feature_names_in_", None)  # X is an array here
     X, y = copy._validate_input(X, y, False, reset=False)
-    del names
     if sample_weight is not None:
         sample_weight = _check_sample_weight(sample_weight, X)
     if y.ndim == 1:
@@ -524,13 +531,11 @@ def _continue_stack(mlp, prepared, n_iter, seed, ablated, held_values):
         t += n_samples
         steps.iteration_ends(t)
     for k in range(K):
-        copy = deepcopy(mlp)
+        copy = _warm_start_copy(mlp, n_iter, seed)
         copy.coefs_ = [w[k].copy() for w in weights]
         copy.intercepts_ = [c[k, 0].copy() for c in biases]
         copy.n_iter_ = n_iter
         copy.t_ = t
-        copy.set_params(warm_start=True, max_iter=n_iter, random_state=seed)
-        copy.set_params(early_stopping=False)
         yield copy
 
 

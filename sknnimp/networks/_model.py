@@ -204,10 +204,8 @@ class NetworkModel:
         if ttr is not None:
             affine = _target_affine(ttr, network.n_outputs)
         self.in_target_units = ttr is None or affine is not None
-        if affine is not None:
-            network = factory(final, output_scale=affine[0], output_offset=affine[1])
-        self.network = network
         self._factory, self._affine = factory, affine
+        self.network = network if affine is None else self.network_of(final)
 
     def network_of(self, final):
         """The :class:`~sknnimp.networks.Network` of ``final``, a fitted network of
